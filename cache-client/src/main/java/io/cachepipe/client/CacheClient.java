@@ -1,0 +1,222 @@
+package io.cachepipe.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachepipe.core.json.Json;
+import io.cachepipe.core.redis.CacheKeys;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The library an application reads through. {@link #get} is read-through caching whose fills are
+ * fenced: the versions of the entry's tags are read before the loader runs, and the fill is one Lua
+ * script that writes (and registers the key under each tag) only if no version moved. So a reader
+ * that loaded an old row while a writer committed can never put it back after the invalidation.
+ *
+ * <p>Values are JSON (Jackson), never Java serialization. Keys are readable ({@code
+ * cp:user_stats:42}). If Redis fails, reads go to the loader and the error is counted. Thread-safe.
+ */
+public final class CacheClient implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CacheClient.class);
+  static final String FILL_SCRIPT = loadScript();
+
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisCommands<String, String> redis;
+  private final ObjectMapper mapper;
+  private final Duration fillDeadline;
+  private final CacheStats stats = new CacheStats();
+  private volatile String fillSha;
+
+  private CacheClient(String redisUri, Duration fillDeadline, ObjectMapper mapper) {
+    this.client = RedisClient.create(Objects.requireNonNull(redisUri, "redisUri"));
+    this.connection = client.connect();
+    this.redis = connection.sync();
+    this.mapper = mapper;
+    this.fillDeadline = fillDeadline;
+  }
+
+  /** A client of the Redis at {@code redisUri} with a 10 s fill deadline. */
+  public static CacheClient create(String redisUri) {
+    return create(redisUri, Duration.ofSeconds(10));
+  }
+
+  /**
+   * A client of the Redis at {@code redisUri}.
+   *
+   * @param fillDeadline a fill whose tag versions were read longer ago than this is dropped. Tag
+   *     versions are kept far longer (the invalidator's tag version TTL, a day by default), so a
+   *     fill can never compare against a version that expired and restarted from zero.
+   */
+  public static CacheClient create(String redisUri, Duration fillDeadline) {
+    if (fillDeadline.isNegative() || fillDeadline.isZero()) {
+      throw new IllegalArgumentException("fillDeadline must be positive");
+    }
+    return new CacheClient(redisUri, fillDeadline, Json.mapper());
+  }
+
+  /**
+   * Returns the cached value of {@code key}, or loads it, caches it under {@code tags} for {@code
+   * ttl} (unless a tag was evicted meanwhile) and returns it.
+   *
+   * @param key the entry's readable key, e.g. {@link CacheKeys#entry CacheKeys.entry("user_stats",
+   *     42)}
+   * @param tags what the entry depends on ({@code user:42}); an eviction of any of them deletes it
+   * @param ttl how long the entry may live without an eviction
+   * @param loader reads the value from the source of truth
+   * @param type the value's type, mapped to and from JSON
+   * @throws CacheLoadException if the loader fails
+   */
+  public <T> T get(String key, Collection<String> tags, Duration ttl, Loader<T> loader, Class<T> type) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(loader, "loader");
+    Objects.requireNonNull(type, "type");
+    String cached;
+    try {
+      cached = redis.get(key);
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      LOG.warn("cache read of {} failed, loading from source: {}", key, e.getMessage());
+      return load(key, loader);
+    }
+    if (cached != null) {
+      try {
+        T value = mapper.readValue(cached, type);
+        stats.hits.increment();
+        return value;
+      } catch (JsonProcessingException e) {
+        LOG.warn("cached {} is not a {}: reloading ({})", key, type.getSimpleName(), e.getOriginalMessage());
+      }
+    }
+    stats.misses.increment();
+    TagVersions versions;
+    try {
+      versions = versions(tags);
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      return load(key, loader);
+    }
+    T value = load(key, loader);
+    if (value != null) {
+      fill(key, versions, ttl, value);
+    }
+    return value;
+  }
+
+  /**
+   * Reads the current versions of {@code tags}. Call it BEFORE reading the value from the source
+   * of truth, then {@link #fill} with the result.
+   */
+  public TagVersions versions(Collection<String> tags) {
+    List<String> tagList = List.copyOf(tags);
+    List<String> versions = new ArrayList<>(tagList.size());
+    if (!tagList.isEmpty()) {
+      String[] keys = tagList.stream().map(CacheKeys::tagVersion).toArray(String[]::new);
+      for (KeyValue<String, String> kv : redis.mget(keys)) {
+        versions.add(kv.getValueOrElse("0"));
+      }
+    }
+    return new TagVersions(tagList, versions, System.nanoTime());
+  }
+
+  /**
+   * Writes {@code value} under {@code key} if none of the tags in {@code versions} was evicted
+   * since they were read and the deadline has not passed.
+   *
+   * @return whether it was written; false is normal under concurrent writes
+   */
+  public boolean fill(String key, TagVersions versions, Duration ttl, Object value) {
+    if (System.nanoTime() - versions.readAtNanos() > fillDeadline.toNanos()) {
+      stats.fillsRejected.increment();
+      return false;
+    }
+    int n = versions.tags().size();
+    String[] keys = new String[1 + 2 * n];
+    String[] args = new String[3 + n];
+    keys[0] = key;
+    try {
+      args[0] = mapper.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value of " + key + " cannot be written as JSON", e);
+    }
+    args[1] = Long.toString(Math.max(1, ttl.toMillis()));
+    args[2] = Integer.toString(n);
+    for (int i = 0; i < n; i++) {
+      String tag = versions.tags().get(i);
+      keys[1 + i] = CacheKeys.tagVersion(tag);
+      keys[1 + n + i] = CacheKeys.tagRegistry(tag);
+      args[3 + i] = versions.versions().get(i);
+    }
+    try {
+      boolean written = runFill(keys, args);
+      (written ? stats.fillsAccepted : stats.fillsRejected).increment();
+      return written;
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      LOG.warn("cache fill of {} failed: {}", key, e.getMessage());
+      return false;
+    }
+  }
+
+  private boolean runFill(String[] keys, String[] args) {
+    if (fillSha == null) {
+      fillSha = redis.scriptLoad(FILL_SCRIPT);
+    }
+    Long result;
+    try {
+      result = redis.evalsha(fillSha, ScriptOutputType.INTEGER, keys, args);
+    } catch (RedisNoScriptException e) {
+      fillSha = redis.scriptLoad(FILL_SCRIPT);
+      result = redis.evalsha(fillSha, ScriptOutputType.INTEGER, keys, args);
+    }
+    return result != null && result == 1L;
+  }
+
+  private static <T> T load(String key, Loader<T> loader) {
+    try {
+      return loader.load();
+    } catch (RuntimeException e) {
+      throw new CacheLoadException(key, e);
+    } catch (Exception e) {
+      throw new CacheLoadException(key, e);
+    }
+  }
+
+  public CacheStats stats() {
+    return stats;
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    client.shutdown();
+  }
+
+  private static String loadScript() {
+    try (InputStream in = CacheClient.class.getResourceAsStream("fenced_fill.lua")) {
+      if (in == null) {
+        throw new IllegalStateException("fenced_fill.lua is missing from the class path");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

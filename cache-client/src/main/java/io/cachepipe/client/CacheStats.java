@@ -1,0 +1,45 @@
+package io.cachepipe.client;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counts of what a {@link CacheClient} did. */
+public final class CacheStats {
+
+  final LongAdder hits = new LongAdder();
+  final LongAdder misses = new LongAdder();
+  final LongAdder fillsAccepted = new LongAdder();
+  final LongAdder fillsRejected = new LongAdder();
+  final LongAdder redisErrors = new LongAdder();
+
+  public long hits() {
+    return hits.sum();
+  }
+
+  public long misses() {
+    return misses.sum();
+  }
+
+  /** Fills written. */
+  public long fillsAccepted() {
+    return fillsAccepted.sum();
+  }
+
+  /**
+   * Fills dropped because a tag was evicted while the value was loaded (it may be stale), or
+   * because the load took longer than the fill deadline. Expected under writes; not an error.
+   */
+  public long fillsRejected() {
+    return fillsRejected.sum();
+  }
+
+  /** Redis calls that failed; the read then went to the loader. */
+  public long redisErrors() {
+    return redisErrors.sum();
+  }
+
+  /** hits / (hits + misses), or 0 before the first read. */
+  public double hitRatio() {
+    long h = hits(), m = misses();
+    return h + m == 0 ? 0 : (double) h / (h + m);
+  }
+}

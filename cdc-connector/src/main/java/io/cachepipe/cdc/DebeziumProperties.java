@@ -1,0 +1,65 @@
+package io.cachepipe.cdc;
+
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Topics;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/** The Debezium engine's properties: what cachepipe derives, then {@code debezium.source.*}. */
+final class DebeziumProperties {
+
+  /** Topic prefix of the records the connector makes; they never reach Kafka under that name. */
+  static final String TOPIC_PREFIX = "cachepipe";
+
+  /** Prefix of heartbeat records' topics; such records only advance offsets. */
+  static final String HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat";
+
+  private DebeziumProperties() {}
+
+  static Properties build(
+      CdcConfig config, Connections connections, Topics topics, List<String> tables) {
+    PostgresLocation location = PostgresLocation.parse(connections.postgresUrl());
+    Properties p = new Properties();
+    p.setProperty("name", config.name());
+    p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+
+    // Offsets live in Kafka beside the changes, so a restart on another machine resumes.
+    p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+    p.setProperty("offset.storage.topic", config.offsetsTopic());
+    p.setProperty("offset.storage.partitions", "1");
+    p.setProperty("offset.storage.replication.factor", Short.toString(topics.replicationFactor()));
+    p.setProperty("offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
+    p.setProperty("bootstrap.servers", connections.kafkaBootstrap());
+
+    p.setProperty("database.hostname", location.host());
+    p.setProperty("database.port", Integer.toString(location.port()));
+    p.setProperty("database.dbname", location.database());
+    p.setProperty("database.user", connections.postgresUser());
+    p.setProperty("database.password", connections.postgresPassword());
+    String sslMode = location.parameters().get("sslmode");
+    if (sslMode != null) {
+      p.setProperty("database.sslmode", sslMode);
+    }
+
+    p.setProperty("topic.prefix", TOPIC_PREFIX);
+    p.setProperty("plugin.name", "pgoutput");
+    p.setProperty("slot.name", config.slotName());
+    p.setProperty("publication.name", config.publicationName());
+    p.setProperty("publication.autocreate.mode", "disabled"); // DatabasePreflight manages it
+    p.setProperty(
+        "table.include.list",
+        tables.stream().map(t -> t.replace(".", "\\.")).collect(Collectors.joining(",")));
+    p.setProperty("snapshot.mode", "no_data");
+    p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+    p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
+    p.setProperty("tombstones.on.delete", "false");
+    // Values that render as exact, tag-friendly JSON: decimals and bytes as text.
+    p.setProperty("decimal.handling.mode", "string");
+    p.setProperty("binary.handling.mode", "base64");
+    p.setProperty("interval.handling.mode", "string");
+
+    config.passThrough().forEach(p::setProperty);
+    return p;
+  }
+}

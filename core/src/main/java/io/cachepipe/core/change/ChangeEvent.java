@@ -1,0 +1,84 @@
+package io.cachepipe.core.change;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.cachepipe.core.json.Json;
+import io.cachepipe.core.json.JsonContract;
+import java.util.Map;
+
+/**
+ * One committed row change, as the cdc-connector writes it to the changes topic.
+ *
+ * @param version schema version of this message ({@link #SCHEMA_VERSION})
+ * @param op what happened
+ * @param table schema-qualified table name ({@code public.posts})
+ * @param key primary key columns and values
+ * @param before the row before the change (null for inserts; complete only with REPLICA IDENTITY
+ *     FULL)
+ * @param after the row after the change (null for deletes)
+ * @param lsn PostgreSQL log sequence number of the change
+ * @param commitMicros commit time of its transaction, microseconds since the epoch
+ * @param txId PostgreSQL transaction id
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ChangeEvent(
+    @JsonProperty("v") int version,
+    @JsonProperty("op") Op op,
+    @JsonProperty("table") String table,
+    @JsonProperty("key") Map<String, Object> key,
+    @JsonProperty("before") Map<String, Object> before,
+    @JsonProperty("after") Map<String, Object> after,
+    @JsonProperty("lsn") long lsn,
+    @JsonProperty("commit_ts_us") long commitMicros,
+    @JsonProperty("tx_id") long txId) {
+
+  public static final int SCHEMA_VERSION = 1;
+
+  /**
+   * Debezium's placeholder for an unchanged TOASTed column it could not read; never a real value.
+   */
+  public static final String UNAVAILABLE_VALUE = "__debezium_unavailable_value";
+
+  /** The changes topic's message contract. */
+  public static final JsonContract<ChangeEvent> CONTRACT =
+      new JsonContract<>("change event", ChangeEvent.class, SCHEMA_VERSION);
+
+  public ChangeEvent {
+    if (op == null) {
+      throw new IllegalArgumentException("missing field 'op'");
+    }
+    if (table == null || table.isBlank()) {
+      throw new IllegalArgumentException("missing field 'table'");
+    }
+    if (before == null && after == null) {
+      throw new IllegalArgumentException("a change needs a 'before' or an 'after' image");
+    }
+    key = key == null ? Map.of() : key;
+  }
+
+  /** A change of the current schema version. */
+  public static ChangeEvent of(
+      Op op,
+      String table,
+      Map<String, Object> key,
+      Map<String, Object> before,
+      Map<String, Object> after,
+      long lsn,
+      long commitMicros,
+      long txId) {
+    return new ChangeEvent(SCHEMA_VERSION, op, table, key, before, after, lsn, commitMicros, txId);
+  }
+
+  /**
+   * The Kafka record key of this change: the table and its primary key, so that all changes of one
+   * row keep their order in one partition.
+   */
+  public String recordKey() {
+    try {
+      return table + ":" + Json.mapper().writeValueAsString(key);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("primary key of " + table + " is not JSON", e);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.cachepipe.core.change;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.cachepipe.core.json.JsonContract;
+
+/**
+ * One tag to invalidate, as the invalidator writes it to the public invalidations topic (record key:
+ * the tag). This is a versioned public contract: other services consume it.
+ *
+ * @param version schema version ({@link #SCHEMA_VERSION})
+ * @param tag the invalidated tag ({@code user:42})
+ * @param table the table whose change caused it
+ * @param op the change's operation
+ * @param lsn log sequence number of the change
+ * @param commitMicros commit time of the change's transaction, microseconds since the epoch
+ * @param txId PostgreSQL transaction id
+ */
+public record Invalidation(
+    @JsonProperty("v") int version,
+    @JsonProperty("tag") String tag,
+    @JsonProperty("table") String table,
+    @JsonProperty("op") Op op,
+    @JsonProperty("lsn") long lsn,
+    @JsonProperty("commit_ts_us") long commitMicros,
+    @JsonProperty("tx_id") long txId) {
+
+  public static final int SCHEMA_VERSION = 1;
+
+  /** The invalidations topic's message contract. */
+  public static final JsonContract<Invalidation> CONTRACT =
+      new JsonContract<>("invalidation", Invalidation.class, SCHEMA_VERSION);
+
+  public Invalidation {
+    if (tag == null || tag.isBlank()) {
+      throw new IllegalArgumentException("missing field 'tag'");
+    }
+    if (table == null || table.isBlank()) {
+      throw new IllegalArgumentException("missing field 'table'");
+    }
+    if (op == null) {
+      throw new IllegalArgumentException("missing field 'op'");
+    }
+  }
+
+  /** The invalidation of {@code tag} caused by {@code change}. */
+  public static Invalidation of(String tag, ChangeEvent change) {
+    return new Invalidation(
+        SCHEMA_VERSION,
+        tag,
+        change.table(),
+        change.op(),
+        change.lsn(),
+        change.commitMicros(),
+        change.txId());
+  }
+}

@@ -1,0 +1,175 @@
+package io.cachepipe.core.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The effective configuration: a properties file, overridden by environment variables (a key's
+ * upper-case name with dots as underscores: {@code CACHEPIPE_REDIS_URI} sets {@code
+ * cachepipe.redis.uri}), overridden by explicit values (command-line flags). Immutable.
+ *
+ * <p>Keys under {@code debezium.source.}, {@code kafka.} and cachepipe's own {@code cachepipe.}
+ * are taken from the environment; pass-through subtrees are handed to the library they name
+ * untouched (see {@link #subtree(String)}).
+ */
+public final class Settings {
+
+  /** Environment variable prefixes that are mapped to keys. */
+  static final List<String> ENV_PREFIXES = List.of("CACHEPIPE_", "DEBEZIUM_", "KAFKA_");
+
+  /** Variables of launchers and tools that share the prefixes but are not configuration. */
+  static final Set<String> NOT_CONFIGURATION =
+      Set.of("CACHEPIPE_HOME", "CACHEPIPE_OPTS", "KAFKA_OPTS", "KAFKA_HEAP_OPTS", "KAFKA_HOME");
+
+  private final Map<String, String> values;
+
+  private Settings(Map<String, String> values) {
+    this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+  }
+
+  public static Settings of(Map<String, String> values) {
+    return new Settings(values);
+  }
+
+  public static Settings empty() {
+    return new Settings(Map.of());
+  }
+
+  /**
+   * Loads {@code file} (may be null), then applies the environment, then {@code overrides}.
+   *
+   * @throws ConfigException if the file cannot be read
+   */
+  public static Settings load(Path file, Map<String, String> env, Map<String, String> overrides) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (file != null) {
+      Properties properties = new Properties();
+      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        properties.load(reader);
+      } catch (IOException e) {
+        throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+      }
+      properties.stringPropertyNames().forEach(k -> values.put(k, properties.getProperty(k).trim()));
+    }
+    values.putAll(fromEnvironment(env));
+    values.putAll(overrides);
+    return new Settings(values);
+  }
+
+  /** The keys that {@code env} sets, by the upper-case/underscore rule. */
+  static Map<String, String> fromEnvironment(Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (ENV_PREFIXES.stream().anyMatch(name::startsWith)
+              && !NOT_CONFIGURATION.contains(name)) {
+            values.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+          }
+        });
+    return values;
+  }
+
+  /** The typed value of {@code field}, or its default. */
+  public <T> T get(ConfigField<T> field) {
+    return field.parse(values.get(field.name()));
+  }
+
+  /** The raw value of {@code key}, or null. */
+  public String raw(String key) {
+    return values.get(key);
+  }
+
+  public boolean contains(String key) {
+    return values.containsKey(key);
+  }
+
+  /** Every key set. */
+  public Set<String> keys() {
+    return values.keySet();
+  }
+
+  /**
+   * The keys under {@code prefix} (which ends with a dot), with the prefix removed: {@code
+   * subtree("debezium.source.")} gives the connector's own properties.
+   */
+  public Map<String, String> subtree(String prefix) {
+    Map<String, String> out = new LinkedHashMap<>();
+    values.forEach(
+        (key, value) -> {
+          if (key.startsWith(prefix)) {
+            out.put(key.substring(prefix.length()), value);
+          }
+        });
+    return out;
+  }
+
+  /** A copy with {@code key} set to {@code value}. */
+  public Settings with(String key, String value) {
+    Map<String, String> copy = new LinkedHashMap<>(values);
+    copy.put(key, value);
+    return new Settings(copy);
+  }
+
+  /** A copy with each of {@code defaults} set unless this already sets it. */
+  public Settings withDefaults(Map<String, String> defaults) {
+    Map<String, String> copy = new LinkedHashMap<>(defaults);
+    copy.putAll(values);
+    return new Settings(copy);
+  }
+
+  /**
+   * Fails on a {@code cachepipe.} key that is neither one of {@code known} nor under one of {@code
+   * dynamicPrefixes}, naming the closest known key.
+   */
+  public void requireKnownKeys(Collection<ConfigField<?>> known, Collection<String> dynamicPrefixes) {
+    Set<String> names = new java.util.HashSet<>();
+    known.forEach(f -> names.add(f.name()));
+    for (String key : values.keySet()) {
+      if (!key.startsWith("cachepipe.") || names.contains(key)) {
+        continue;
+      }
+      if (dynamicPrefixes.stream().anyMatch(key::startsWith)) {
+        continue;
+      }
+      String closest =
+          names.stream()
+              .min(Comparator.comparingInt(n -> EditDistance.between(n, key)))
+              .orElse("(none)");
+      throw new ConfigException(key + ": unknown key; did you mean " + closest + "?");
+    }
+  }
+
+  /** Every value as text, with those of secret fields and password-like keys masked. */
+  public Map<String, String> masked(Collection<ConfigField<?>> fields) {
+    Set<String> secret = new java.util.HashSet<>();
+    fields.stream().filter(ConfigField::isSecret).forEach(f -> secret.add(f.name()));
+    Map<String, String> out = new TreeMap<>();
+    values.forEach(
+        (key, value) ->
+            out.put(key, secret.contains(key) || looksSecret(key) ? "********" : value));
+    return out;
+  }
+
+  private static boolean looksSecret(String key) {
+    String k = key.toLowerCase(Locale.ROOT);
+    return k.contains("password") || k.contains("secret") || k.contains("sasl.jaas");
+  }
+
+  @Override
+  public String toString() {
+    return "Settings" + masked(List.of()).keySet();
+  }
+}

@@ -1,0 +1,35 @@
+package io.cachepipe.core.redis;
+
+/**
+ * The Redis key scheme shared by the cache-client, the invalidator and the warmer.
+ *
+ * <ul>
+ *   <li>entries: {@code cp:<kind>:<id>}, readable, never a hash ({@code cp:user_stats:42});
+ *   <li>a tag's registry of entry keys: {@code cp:tag:{<tag>}:keys} (a set);
+ *   <li>a tag's version, bumped by every eviction: {@code cp:tag:{<tag>}:v}.
+ * </ul>
+ *
+ * <p>The tag sits in a Redis Cluster hash tag ({@code {...}}) so that a tag's registry and version
+ * share one slot and the per-tag eviction step can be one script.
+ */
+public final class CacheKeys {
+
+  public static final String PREFIX = "cp:";
+
+  private CacheKeys() {}
+
+  /** The key of an entry of {@code kind} identified by {@code id}: {@code cp:kind:id}. */
+  public static String entry(String kind, Object id) {
+    return PREFIX + kind + ":" + id;
+  }
+
+  /** The set of entry keys registered under {@code tag}. */
+  public static String tagRegistry(String tag) {
+    return PREFIX + "tag:{" + tag + "}:keys";
+  }
+
+  /** The version counter of {@code tag}. */
+  public static String tagVersion(String tag) {
+    return PREFIX + "tag:{" + tag + "}:v";
+  }
+}

@@ -1,0 +1,50 @@
+package io.cachepipe.core.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class CacheKeysTest {
+
+  /** The part of a key Redis Cluster hashes: the first non-empty {...}, else the whole key. */
+  private static String clusterHashTag(String key) {
+    int open = key.indexOf('{');
+    if (open >= 0) {
+      int close = key.indexOf('}', open + 1);
+      if (close > open + 1) {
+        return key.substring(open + 1, close);
+      }
+    }
+    return key;
+  }
+
+  @Test
+  void entryKeyIsReadable() {
+    assertThat(CacheKeys.entry("user_stats", 42)).isEqualTo("cp:user_stats:42");
+  }
+
+  @Test
+  void tagRegistryAndVersionKeys() {
+    assertThat(CacheKeys.tagRegistry("user:42")).isEqualTo("cp:tag:{user:42}:keys");
+    assertThat(CacheKeys.tagVersion("user:42")).isEqualTo("cp:tag:{user:42}:v");
+  }
+
+  @Test
+  void registryAndVersionOfOneTagShareTheClusterHashTag() {
+    String tag = "user:42";
+
+    assertThat(clusterHashTag(CacheKeys.tagRegistry(tag))).isEqualTo(tag);
+    assertThat(clusterHashTag(CacheKeys.tagVersion(tag))).isEqualTo(tag);
+  }
+
+  @Test
+  void registryAndVersionOfOneTagAreDistinctKeys() {
+    assertThat(CacheKeys.tagRegistry("post:7")).isNotEqualTo(CacheKeys.tagVersion("post:7"));
+  }
+
+  @Test
+  void differentTagsHashDifferently() {
+    assertThat(clusterHashTag(CacheKeys.tagVersion("user:1")))
+        .isNotEqualTo(clusterHashTag(CacheKeys.tagVersion("user:2")));
+  }
+}

@@ -1,0 +1,65 @@
+package io.cachepipe.invalidator;
+
+import io.cachepipe.core.config.ConfigField;
+import io.cachepipe.core.config.Settings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The invalidator's own settings. Anything under {@code kafka.streams.} goes to Kafka Streams
+ * untouched and wins over cachepipe's defaults.
+ *
+ * @param applicationId the Streams application id (its consumer group): instances with the same id
+ *     share the partitions
+ * @param stateDir Kafka Streams' state directory
+ * @param versionTtl how long a tag's version is kept after its last eviction
+ * @param maxRetryBackoff longest wait between eviction retries while Redis is unreachable
+ * @param streams {@code kafka.streams.*} properties
+ */
+public record InvalidatorConfig(
+    String applicationId,
+    String stateDir,
+    Duration versionTtl,
+    Duration maxRetryBackoff,
+    Map<String, String> streams) {
+
+  public static final ConfigField<String> APPLICATION_ID =
+      ConfigField.string(
+          "cachepipe.invalidator.application.id",
+          "cachepipe-invalidator",
+          "Kafka Streams application id; instances sharing it share the partitions.");
+  public static final ConfigField<String> STATE_DIR =
+      ConfigField.string(
+          "cachepipe.invalidator.state.dir",
+          System.getProperty("java.io.tmpdir") + "/cachepipe-streams",
+          "Kafka Streams state directory.");
+  public static final ConfigField<Duration> VERSION_TTL =
+      ConfigField.millis(
+          "cachepipe.invalidator.tag.version.ttl.ms",
+          86_400_000,
+          60_000,
+          "How long a tag's version outlives its last eviction; must stay far above the fill"
+              + " deadline of every client.");
+  public static final ConfigField<Duration> MAX_RETRY_BACKOFF =
+      ConfigField.millis(
+          "cachepipe.invalidator.redis.max.backoff.ms",
+          5_000,
+          10,
+          "Longest wait between eviction retries while Redis is unreachable.");
+
+  public static final List<ConfigField<?>> FIELDS =
+      List.of(APPLICATION_ID, STATE_DIR, VERSION_TTL, MAX_RETRY_BACKOFF);
+
+  /** Prefix of the keys passed to Kafka Streams untouched. */
+  public static final String PASS_THROUGH_PREFIX = "kafka.streams.";
+
+  public static InvalidatorConfig from(Settings settings) {
+    return new InvalidatorConfig(
+        settings.get(APPLICATION_ID),
+        settings.get(STATE_DIR),
+        settings.get(VERSION_TTL),
+        settings.get(MAX_RETRY_BACKOFF),
+        settings.subtree(PASS_THROUGH_PREFIX));
+  }
+}

@@ -1,0 +1,61 @@
+package io.cachepipe.sidecar;
+
+import io.cachepipe.core.config.Settings;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cachepipe run}: runs the configured stages until stopped. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the stages named in the configuration (default all) against the PostgreSQL, Kafka and"
+          + " Redis it names, until stopped (SIGTERM or Ctrl-C).",
+      "Configuration: the properties file, overridden by environment variables (CACHEPIPE_REDIS_URI"
+          + " sets cachepipe.redis.uri), overridden by these options."
+    })
+final class RunCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Properties file (see cachepipe.example.properties).")
+  Path config;
+
+  @Option(names = "--stages", paramLabel = "LIST", description = "Stages to run: all, or any of cdc, invalidator, warmer (overrides cachepipe.stages).")
+  String stages;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> overrides = new LinkedHashMap<>();
+    if (stages != null) {
+      overrides.put(SidecarConfig.STAGES.name(), stages);
+    }
+    Settings settings = Settings.load(config, System.getenv(), overrides);
+    Set<Stage> selected = SidecarConfig.validate(settings);
+    CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    Pipeline pipeline = Pipeline.start(settings, selected, failure::complete);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  failure.complete(null);
+                  pipeline.close();
+                },
+                "cachepipe-shutdown"));
+    Throwable cause = failure.join();
+    if (cause != null) {
+      LOG.error("a stage failed, stopping: {}", cause.getMessage());
+      pipeline.close();
+      return Main.FAILED;
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,74 @@
+package io.cachepipe.sidecar.demo;
+
+import io.cachepipe.servers.LocalKafka;
+import io.cachepipe.servers.LocalPostgres;
+import io.cachepipe.servers.LocalRedis;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The servers the demo uses: each an external one when its address was given, else a real local
+ * one started for the demo (embedded PostgreSQL, a KRaft Kafka broker in a child JVM, a {@code
+ * redis-server} child) and stopped with it.
+ */
+final class DemoServers implements AutoCloseable {
+
+  private static final String DEMO_DATABASE = "cachepipe_demo";
+
+  final String postgresUrl;
+  final String postgresUser;
+  final String postgresPassword;
+  final String kafkaBootstrap;
+  final String redisUri;
+  final boolean externalRedis;
+  private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+
+  private DemoServers(DemoCommand options, PrintStream out) {
+    try {
+      if (options.pgUrl != null) {
+        postgresUrl = options.pgUrl;
+        postgresUser = options.pgUser;
+        postgresPassword = options.pgPassword;
+      } else {
+        LocalPostgres pg = own(LocalPostgres.start());
+        postgresUrl = pg.createDatabase(DEMO_DATABASE);
+        postgresUser = pg.user();
+        postgresPassword = pg.password();
+      }
+      out.println("PostgreSQL  " + postgresUrl + "  (user " + postgresUser + ")");
+      if (options.kafka != null) {
+        kafkaBootstrap = options.kafka;
+      } else {
+        kafkaBootstrap = own(LocalKafka.start()).bootstrapServers();
+      }
+      out.println("Kafka       " + kafkaBootstrap);
+      externalRedis = options.redis != null;
+      redisUri = externalRedis ? options.redis : own(LocalRedis.start()).uri();
+      out.println("Redis       " + redisUri);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  static DemoServers start(DemoCommand options, PrintStream out) {
+    return new DemoServers(options, out);
+  }
+
+  private <T extends AutoCloseable> T own(T server) {
+    owned.push(server);
+    return server;
+  }
+
+  @Override
+  public void close() {
+    while (!owned.isEmpty()) {
+      try {
+        owned.pop().close();
+      } catch (Exception e) {
+        // best effort: the JVM's shutdown hook stops any child left
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.cachepipe.sidecar.demo;
+
+import io.cachepipe.core.config.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Waits until everything committed before a point has gone through every stage: the connector has
+ * acknowledged a change past that point, and the invalidator's and the warmer's consumer groups
+ * have committed every record of their input topics.
+ */
+final class PipelineDrain implements AutoCloseable {
+
+  private final Admin admin;
+  private final Topics topics;
+  private final String invalidatorGroup;
+  private final String warmerGroup;
+
+  PipelineDrain(String bootstrap, Topics topics, String invalidatorGroup, String warmerGroup) {
+    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+    this.topics = topics;
+    this.invalidatorGroup = invalidatorGroup;
+    this.warmerGroup = warmerGroup;
+  }
+
+  /**
+   * Waits until {@code capturedLsn} reaches {@code lsn}, then until no stage has a record left to
+   * process (twice in a row, 100 ms apart).
+   */
+  void await(long lsn, LongSupplier capturedLsn, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (capturedLsn.getAsLong() < lsn) {
+      pause(deadline, "the connector to capture up to LSN " + lsn);
+    }
+    int quietChecks = 0;
+    while (quietChecks < 2) {
+      long lag =
+          lag(invalidatorGroup, topics.changes())
+              + lag(invalidatorGroup, topics.invalidations())
+              + lag(warmerGroup, topics.evictions());
+      quietChecks = lag == 0 ? quietChecks + 1 : 0;
+      if (quietChecks < 2) {
+        pause(deadline, "the invalidator and warmer to catch up (lag " + lag + ")");
+      }
+    }
+  }
+
+  /** Records of {@code topic} that {@code group} has not committed yet. */
+  long lag(String group, String topic) throws Exception {
+    Set<TopicPartition> partitions =
+        admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
+            .partitions().stream()
+            .map(p -> new TopicPartition(topic, p.partition()))
+            .collect(Collectors.toSet());
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
+    var ends = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+    long lag = 0;
+    for (TopicPartition p : partitions) {
+      OffsetAndMetadata c = committed.get(p);
+      lag += ends.get(p).offset() - (c == null ? 0 : c.offset());
+    }
+    return lag;
+  }
+
+  private static void pause(long deadline, String what) throws TimeoutException {
+    if (System.nanoTime() > deadline) {
+      throw new TimeoutException("timed out waiting for " + what);
+    }
+    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+  }
+
+  @Override
+  public void close() {
+    admin.close(Duration.ofSeconds(5));
+  }
+}

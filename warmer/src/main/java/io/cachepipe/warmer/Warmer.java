@@ -1,0 +1,238 @@
+package io.cachepipe.warmer;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.client.TagVersions;
+import io.cachepipe.core.change.EvictionReport;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.json.MalformedMessageException;
+import io.cachepipe.core.kafka.TopicCreator;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The warmer stage: reads the evictions topic and recomputes, from PostgreSQL, each evicted entry
+ * that was live (cached) when it was evicted and is of a warmable kind, then fills it through the
+ * cache-client's fenced path. It reads eviction reports, not invalidations, so a recompute always
+ * starts after the eviction it answers and is not deleted by it.
+ *
+ * <p>Offsets are committed after the batch's recomputes finished: a crash re-warms, it never
+ * skips.
+ */
+public final class Warmer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Warmer.class);
+
+  private final List<WarmableEntry> entries;
+  private final Topics topics;
+  private final CacheClient cache;
+  private final HikariDataSource database;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final ExecutorService recomputes;
+  private final Thread poller;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Consumer<Throwable> onFailure;
+  final LongAdder warmed = new LongAdder();
+  final LongAdder failed = new LongAdder();
+
+  private Warmer(Settings settings, Consumer<Throwable> onFailure) {
+    this.onFailure = onFailure;
+    WarmerConfig config = WarmerConfig.from(settings);
+    Connections connections = Connections.from(settings);
+    this.entries = WarmableEntry.from(settings);
+    this.topics = Topics.from(settings);
+    TopicCreator.ensure(connections.kafkaBootstrap(), topics);
+    this.cache = CacheClient.create(connections.redisUri());
+    this.database = dataSource(connections, config.poolSize());
+    this.recomputes = Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
+    this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
+    consumer.subscribe(List.of(topics.evictions()));
+    this.poller = daemon("cachepipe-warmer").newThread(this::pollLoop);
+    poller.start();
+  }
+
+  /**
+   * Starts the warmer.
+   *
+   * @param onFailure called if its poll loop dies; the sidecar ends the process
+   */
+  public static Warmer start(Settings settings, Consumer<Throwable> onFailure) {
+    return new Warmer(settings, onFailure);
+  }
+
+  private void pollLoop() {
+    try {
+      while (running.get()) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) {
+          continue;
+        }
+        warm(liveWarmableKeys(records));
+        consumer.commitSync();
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        onFailure.accept(e);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("warmer stopped: {}", e.getMessage(), e);
+      onFailure.accept(e);
+    } finally {
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Distinct live keys of warmable kinds in {@code records}: a burst yields one recompute each. */
+  private Map<String, Recompute> liveWarmableKeys(ConsumerRecords<String, byte[]> records) {
+    Map<String, Recompute> keys = new LinkedHashMap<>();
+    for (ConsumerRecord<String, byte[]> record : records) {
+      EvictionReport report;
+      try {
+        report = EvictionReport.CONTRACT.decode(record.value());
+      } catch (MalformedMessageException e) {
+        LOG.warn("skipping unreadable eviction report at {}@{}: {}", record.partition(), record.offset(), e.getMessage());
+        continue;
+      }
+      for (String key : report.liveKeys()) {
+        for (WarmableEntry entry : entries) {
+          entry.match(key).ifPresent(params -> keys.putIfAbsent(key, new Recompute(entry, key, params)));
+        }
+      }
+    }
+    return keys;
+  }
+
+  private void warm(Map<String, Recompute> keys) {
+    List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
+    for (Recompute recompute : keys.values()) {
+      running.add(CompletableFuture.runAsync(() -> recompute(recompute), recomputes));
+    }
+    CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+  }
+
+  private void recompute(Recompute r) {
+    try {
+      // Versions first: a change committed while the query runs moves one, and the fill drops.
+      TagVersions versions = cache.versions(r.entry().tagsFor(r.params()));
+      Map<String, Object> value = query(r.entry().query(), r.params());
+      if (value != null && cache.fill(r.key(), versions, r.entry().ttl(), value)) {
+        warmed.increment();
+      }
+    } catch (SQLException | RuntimeException e) {
+      failed.increment();
+      LOG.warn("recomputing {} failed: {}", r.key(), e.getMessage());
+    }
+  }
+
+  private Map<String, Object> query(NamedQuery query, Map<String, String> params) throws SQLException {
+    try (Connection db = database.getConnection();
+        PreparedStatement st = db.prepareStatement(query.sql())) {
+      List<String> values = query.bind(params);
+      for (int i = 0; i < values.size(); i++) {
+        st.setObject(i + 1, values.get(i), Types.OTHER); // typed by PostgreSQL from the query
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        ResultSetMetaData meta = rs.getMetaData();
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int c = 1; c <= meta.getColumnCount(); c++) {
+          row.put(meta.getColumnLabel(c), rs.getObject(c));
+        }
+        return row;
+      }
+    }
+  }
+
+  /** Entries filled by the warmer. */
+  public long warmed() {
+    return warmed.sum();
+  }
+
+  /** Recomputes that failed (logged). */
+  public long failed() {
+    return failed.sum();
+  }
+
+  private record Recompute(WarmableEntry entry, String key, Map<String, String> params) {}
+
+  private static HikariDataSource dataSource(Connections connections, int poolSize) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(connections.postgresUrl());
+    config.setUsername(connections.postgresUser());
+    config.setPassword(connections.postgresPassword());
+    config.setMaximumPoolSize(poolSize);
+    config.setPoolName("cachepipe-warmer");
+    config.setReadOnly(true);
+    return new HikariDataSource(config);
+  }
+
+  private static Map<String, Object> consumerConfig(WarmerConfig config, Connections connections) {
+    Map<String, Object> c = new HashMap<>();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    c.putAll(config.consumer());
+    return c;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    running.set(false);
+    consumer.wakeup();
+    try {
+      poller.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    recomputes.shutdown();
+    try {
+      recomputes.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    database.close();
+    cache.close();
+  }
+}

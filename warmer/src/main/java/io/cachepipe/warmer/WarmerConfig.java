@@ -1,0 +1,36 @@
+package io.cachepipe.warmer;
+
+import io.cachepipe.core.config.ConfigField;
+import io.cachepipe.core.config.Settings;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The warmer's own settings. Anything under {@code kafka.consumer.} goes to its Kafka consumer.
+ *
+ * @param groupId consumer group: warmer instances sharing it share the partitions
+ * @param poolSize PostgreSQL connections, and so recomputes that run at once
+ * @param consumer {@code kafka.consumer.*} properties
+ */
+public record WarmerConfig(String groupId, int poolSize, Map<String, String> consumer) {
+
+  public static final ConfigField<String> GROUP_ID =
+      ConfigField.string(
+          "cachepipe.warmer.group.id",
+          "cachepipe-warmer",
+          "Kafka consumer group of the warmer; instances sharing it share the partitions.");
+  public static final ConfigField<Integer> POOL_SIZE =
+      ConfigField.integer(
+          "cachepipe.warmer.pool.size",
+          4,
+          1,
+          256,
+          "PostgreSQL connections of the warmer, and so the recomputes that run at once.");
+
+  public static final List<ConfigField<?>> FIELDS = List.of(GROUP_ID, POOL_SIZE);
+
+  public static WarmerConfig from(Settings settings) {
+    return new WarmerConfig(
+        settings.get(GROUP_ID), settings.get(POOL_SIZE), settings.subtree("kafka.consumer."));
+  }
+}
