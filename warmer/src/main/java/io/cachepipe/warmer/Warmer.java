@@ -63,6 +63,10 @@ public final class Warmer implements AutoCloseable {
   private final Consumer<Throwable> onFailure;
   final LongAdder warmed = new LongAdder();
   final LongAdder failed = new LongAdder();
+  final LongAdder abandoned = new LongAdder();
+
+  /** Tries of one recompute whose fills keep being dropped by newer evictions. */
+  static final int MAX_ATTEMPTS = 3;
 
   private Warmer(Settings settings, Consumer<Throwable> onFailure) {
     this.onFailure = onFailure;
@@ -96,7 +100,9 @@ public final class Warmer implements AutoCloseable {
         if (records.isEmpty()) {
           continue;
         }
-        warm(liveWarmableKeys(records));
+        Map<String, Recompute> keys = liveWarmableKeys(records);
+        LOG.debug("{} eviction reports, {} warmable live keys", records.count(), keys.size());
+        warm(keys);
         consumer.commitSync();
       }
     } catch (WakeupException e) {
@@ -139,14 +145,28 @@ public final class Warmer implements AutoCloseable {
     CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
   }
 
+  /**
+   * Recomputes one entry. A fill dropped because another eviction of its tags came meanwhile is
+   * retried: the entry was hot, and the eviction that dropped it found it already gone, so nothing
+   * else would warm it. Fences make each try safe; the bound keeps a write storm from looping.
+   */
   private void recompute(Recompute r) {
     try {
-      // Versions first: a change committed while the query runs moves one, and the fill drops.
-      TagVersions versions = cache.versions(r.entry().tagsFor(r.params()));
-      Map<String, Object> value = query(r.entry().query(), r.params());
-      if (value != null && cache.fill(r.key(), versions, r.entry().ttl(), value)) {
-        warmed.increment();
+      for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        // Versions first: a change committed while the query runs moves one, and the fill drops.
+        TagVersions versions = cache.versions(r.entry().tagsFor(r.params()));
+        Map<String, Object> value = query(r.entry().query(), r.params());
+        if (value == null) {
+          return;
+        }
+        if (cache.fill(r.key(), versions, r.entry().ttl(), value)) {
+          warmed.increment();
+          LOG.debug("warmed {} (attempt {})", r.key(), attempt);
+          return;
+        }
+        LOG.debug("fill of {} dropped: a tag moved past {}", r.key(), versions.versions());
       }
+      abandoned.increment();
     } catch (SQLException | RuntimeException e) {
       failed.increment();
       LOG.warn("recomputing {} failed: {}", r.key(), e.getMessage());
@@ -177,6 +197,11 @@ public final class Warmer implements AutoCloseable {
   /** Entries filled by the warmer. */
   public long warmed() {
     return warmed.sum();
+  }
+
+  /** Recomputes given up after {@link #MAX_ATTEMPTS} dropped fills (the entry stays a miss). */
+  public long abandoned() {
+    return abandoned.sum();
   }
 
   /** Recomputes that failed (logged). */

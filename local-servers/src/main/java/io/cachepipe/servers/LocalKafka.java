@@ -1,0 +1,185 @@
+package io.cachepipe.servers;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real single-node Kafka (KRaft, combined broker and controller) in a child JVM: {@code
+ * kafka.Kafka} from the {@code kafka_2.13} jar on this JVM's class path, with its storage formatted
+ * in a fresh temporary directory that {@link #close()} deletes. The broker's log goes to {@code
+ * kafka.log} in that directory, never to this JVM's console.
+ */
+public final class LocalKafka implements AutoCloseable {
+
+  private static final String HOST = "127.0.0.1";
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+  private static final int PROBE_MILLIS = 2_000;
+  private static final List<String> JVM_OPTIONS =
+      List.of(
+          "-Xms128m",
+          "-Xmx512m",
+          "-XX:+UseG1GC",
+          "-XX:MaxGCPauseMillis=20",
+          "-Djava.awt.headless=true");
+
+  private final ChildProcess child;
+  private final int port;
+
+  private LocalKafka(ChildProcess child, int port) {
+    this.child = child;
+    this.port = port;
+  }
+
+  /**
+   * Formats storage, starts the broker and waits until an Admin client can describe the cluster.
+   *
+   * @throws LocalServerException if formatting fails, or the broker dies or is not ready within 60
+   *     s; the message ends with the broker's last log lines
+   */
+  public static LocalKafka start() {
+    ScratchDirectory dir = ScratchDirectory.create("cachepipe-kafka-");
+    KafkaBrokerFiles files = new KafkaBrokerFiles(dir);
+    int brokerPort = FreePort.pick();
+    int controllerPort = FreePort.pick();
+    while (controllerPort == brokerPort) {
+      controllerPort = FreePort.pick();
+    }
+    ChildProcess child;
+    try {
+      files.writeServerProperties(brokerPort, controllerPort);
+      format(files.serverProperties());
+      List<String> arguments = new ArrayList<>(JVM_OPTIONS);
+      arguments.addAll(files.loggingSystemProperties());
+      arguments.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              ExitWithParent.class.getName(),
+              "kafka.Kafka",
+              files.serverProperties().toString()));
+      Path argumentFile = files.argumentFile(arguments);
+      ProcessBuilder builder =
+          new ProcessBuilder(javaBinary(), "@" + argumentFile).directory(dir.path().toFile());
+      child =
+          ChildProcesses.start(
+              "kafka:" + brokerPort, builder, ChildOutput.toFile(files.jvmOutput()));
+    } catch (RuntimeException e) {
+      dir.delete();
+      throw e;
+    }
+    child.whenStopped(dir::delete);
+    LocalKafka kafka = new LocalKafka(child, brokerPort);
+    try {
+      Readiness.await(child, STARTUP_TIMEOUT, kafka::describesCluster, () -> kafka.logTail(files));
+    } catch (RuntimeException e) {
+      child.stop();
+      throw e;
+    }
+    return kafka;
+  }
+
+  /** {@code 127.0.0.1:PORT} of the PLAINTEXT listener. */
+  public String bootstrapServers() {
+    return HOST + ":" + port;
+  }
+
+  /** The broker's JVM. */
+  public ProcessHandle process() {
+    return child.handle();
+  }
+
+  /** Stops the broker (SIGTERM: a controlled shutdown) and deletes its directory. */
+  @Override
+  public void close() {
+    child.stop();
+  }
+
+  @Override
+  public String toString() {
+    return "LocalKafka[" + bootstrapServers() + "]";
+  }
+
+  /**
+   * Runs {@code kafka-storage format --standalone} in this JVM: {@code StorageTool.execute} returns
+   * instead of calling {@code System.exit}, and a second JVM would add seconds to every start.
+   */
+  private static void format(Path serverProperties) {
+    String[] arguments = {
+      "format",
+      "--config",
+      serverProperties.toString(),
+      "--cluster-id",
+      Uuid.randomUuid().toString(),
+      "--standalone"
+    };
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    int exitCode;
+    try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+      exitCode = kafka.tools.StorageTool.execute(arguments, out);
+    } catch (RuntimeException e) {
+      throw new LocalServerException("kafka-storage format failed: " + output, e);
+    }
+    if (exitCode != 0) {
+      throw new LocalServerException(
+          "kafka-storage format exited with " + exitCode + ": " + output);
+    }
+  }
+
+  private boolean describesCluster() throws Exception {
+    // A refused connection costs nothing; an Admin client would retry it with warnings.
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(HOST, port), PROBE_MILLIS);
+    }
+    Map<String, Object> config =
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers(),
+            AdminClientConfig.CLIENT_ID_CONFIG,
+            "cachepipe-local-kafka-probe",
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            PROBE_MILLIS,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            PROBE_MILLIS);
+    try (Admin admin = Admin.create(config)) {
+      return !admin
+          .describeCluster(new DescribeClusterOptions().timeoutMs(PROBE_MILLIS))
+          .nodes()
+          .get(PROBE_MILLIS, TimeUnit.MILLISECONDS)
+          .isEmpty();
+    }
+  }
+
+  private String logTail(KafkaBrokerFiles files) {
+    return "--- "
+        + files.brokerLog()
+        + " ---\n"
+        + ChildOutput.toFile(files.brokerLog()).tail(40)
+        + "\n--- "
+        + files.jvmOutput()
+        + " ---\n"
+        + child.outputTail(20);
+  }
+
+  private static String javaBinary() {
+    String current = ProcessHandle.current().info().command().orElse("");
+    if (Path.of(current).getFileName() != null
+        && Objects.equals(Path.of(current).getFileName().toString(), "java")) {
+      return current;
+    }
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+}

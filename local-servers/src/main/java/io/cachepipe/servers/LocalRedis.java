@@ -1,0 +1,183 @@
+package io.cachepipe.servers;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A throwaway {@code redis-server} on a free port of 127.0.0.1, run as a child process with
+ * persistence off. The binary is {@code $CACHEPIPE_REDIS_SERVER}, else {@code redis-server} on the
+ * {@code PATH}.
+ */
+public final class LocalRedis implements AutoCloseable {
+
+  /** Environment variable naming the {@code redis-server} binary to run. */
+  public static final String BINARY_ENV = "CACHEPIPE_REDIS_SERVER";
+
+  private static final String HOST = "127.0.0.1";
+  private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+
+  private final ChildProcess child;
+  private final int port;
+  private final String password;
+
+  private LocalRedis(ChildProcess child, int port, String password) {
+    this.child = child;
+    this.port = port;
+    this.password = password;
+  }
+
+  /** Starts a server without a password and waits until it answers {@code PING}. */
+  public static LocalRedis start() {
+    return builder().start();
+  }
+
+  /** Options for a server that needs more than {@link #start()} gives. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Always {@code 127.0.0.1}: the server binds only there. */
+  public String host() {
+    return HOST;
+  }
+
+  /** The TCP port. */
+  public int port() {
+    return port;
+  }
+
+  /** {@code redis://127.0.0.1:PORT}, without credentials even when a password is required. */
+  public String uri() {
+    return "redis://" + HOST + ":" + port;
+  }
+
+  /** The password clients must send with {@code AUTH}, if one was required. */
+  public Optional<String> password() {
+    return Optional.ofNullable(password);
+  }
+
+  /** The server process. */
+  public ProcessHandle process() {
+    return child.handle();
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after the grace period) and deletes its directory. */
+  @Override
+  public void close() {
+    child.stop();
+  }
+
+  @Override
+  public String toString() {
+    return "LocalRedis[" + uri() + "]";
+  }
+
+  /** Options of a {@link LocalRedis}; start it with {@link #start()}. */
+  public static final class Builder {
+    private String password;
+    private Duration startupTimeout = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    /** Makes the server require {@code AUTH password} ({@code --requirepass}). */
+    public Builder requirePass(String password) {
+      if (Objects.requireNonNull(password, "password").isEmpty()) {
+        throw new IllegalArgumentException("password must not be empty");
+      }
+      this.password = password;
+      return this;
+    }
+
+    /** How long to wait for the first {@code PONG}; 30 seconds unless set. */
+    public Builder startupTimeout(Duration startupTimeout) {
+      this.startupTimeout = Objects.requireNonNull(startupTimeout, "startupTimeout");
+      return this;
+    }
+
+    /**
+     * Starts the server and waits until it answers {@code PING}.
+     *
+     * @throws LocalServerException if there is no {@code redis-server} binary, or the server dies
+     *     or stays silent past the startup timeout
+     */
+    public LocalRedis start() {
+      Path binary = findBinary(System.getenv());
+      ScratchDirectory dir = ScratchDirectory.create("cachepipe-redis-");
+      int port = FreePort.pick();
+      List<String> command = new ArrayList<>();
+      command.addAll(
+          List.of(
+              binary.toString(),
+              "--port",
+              Integer.toString(port),
+              "--bind",
+              HOST,
+              "--save",
+              "",
+              "--appendonly",
+              "no",
+              "--dir",
+              dir.toString()));
+      if (password != null) {
+        command.addAll(List.of("--requirepass", password));
+      }
+      ChildProcess child =
+          ChildProcesses.start(
+              "redis-server:" + port,
+              new ProcessBuilder(command).directory(dir.path().toFile()),
+              ChildOutput.toFile(dir.resolve("redis.log")));
+      child.whenStopped(dir::delete);
+      LocalRedis redis = new LocalRedis(child, port, password);
+      try {
+        Readiness.await(child, startupTimeout, redis::answersPing, () -> child.outputTail(40));
+      } catch (RuntimeException e) {
+        child.stop();
+        throw e;
+      }
+      return redis;
+    }
+  }
+
+  private boolean answersPing() throws Exception {
+    try (RespConnection connection = RespConnection.open(HOST, port, PROBE_TIMEOUT)) {
+      if (password != null) {
+        connection.call("AUTH", password);
+      }
+      return "PONG".equals(connection.call("PING"));
+    }
+  }
+
+  /** {@code $CACHEPIPE_REDIS_SERVER}, else the first {@code redis-server} on the PATH. */
+  static Path findBinary(Map<String, String> environment) {
+    String configured = environment.get(BINARY_ENV);
+    if (configured != null && !configured.isBlank()) {
+      Path binary = Path.of(configured);
+      if (!Files.isExecutable(binary)) {
+        throw new LocalServerException(
+            BINARY_ENV + "=" + configured + " is not an executable file");
+      }
+      return binary;
+    }
+    String path = environment.getOrDefault("PATH", "");
+    for (String directory : path.split(File.pathSeparator)) {
+      if (!directory.isEmpty()) {
+        Path candidate = Path.of(directory, "redis-server");
+        if (Files.isExecutable(candidate)) {
+          return candidate;
+        }
+      }
+    }
+    throw new LocalServerException(
+        "redis-server not found: set "
+            + BINARY_ENV
+            + " to its path or put it on the PATH. To install it on Debian or Ubuntu:"
+            + " apt-get install redis-server");
+  }
+}

@@ -1,0 +1,183 @@
+package io.cachepipe.servers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+class LocalServersIT {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalServersIT.class);
+
+  @Test
+  void kafkaBrokerInAChildJvmTakesAProduceAndAConsumeAndDiesOnClose() throws Exception {
+    LocalKafka kafka = timed("LocalKafka", LocalKafka::start);
+    ProcessHandle broker = kafka.process();
+    Path directory = brokerDirectory(broker);
+    try {
+      assertThat(broker.parent().map(ProcessHandle::pid)).contains(ProcessHandle.current().pid());
+      String topic = "local-servers-it";
+      try (KafkaProducer<String, String> producer = producer(kafka.bootstrapServers())) {
+        producer.send(new ProducerRecord<>(topic, "user:42", "evict")).get(30, TimeUnit.SECONDS);
+      }
+      try (KafkaConsumer<String, String> consumer = consumer(kafka.bootstrapServers())) {
+        TopicPartition partition = new TopicPartition(topic, 0);
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        List<ConsumerRecord<String, String>> received = new ArrayList<>();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  consumer.poll(Duration.ofMillis(200)).forEach(received::add);
+                  return !received.isEmpty();
+                });
+        assertThat(received)
+            .singleElement()
+            .satisfies(
+                r -> {
+                  assertThat(r.key()).isEqualTo("user:42");
+                  assertThat(r.value()).isEqualTo("evict");
+                });
+      }
+    } finally {
+      kafka.close();
+    }
+    assertThat(broker.isAlive()).isFalse();
+    assertThat(directory).doesNotExist();
+    assertThat(ChildProcesses.running()).noneMatch(c -> c.pid() == broker.pid());
+  }
+
+  @Test
+  void redisAnswersPingAndSetGetAndDiesOnClose() throws Exception {
+    LocalRedis redis = timed("LocalRedis", LocalRedis::start);
+    ProcessHandle server = redis.process();
+    try (RespConnection connection =
+        RespConnection.open(redis.host(), redis.port(), Duration.ofSeconds(5))) {
+      assertThat(redis.uri()).isEqualTo("redis://127.0.0.1:" + redis.port());
+      assertThat(connection.call("PING")).isEqualTo("PONG");
+      assertThat(connection.call("SET", "user:42", "cached")).isEqualTo("OK");
+      assertThat(connection.call("GET", "user:42")).isEqualTo("cached");
+      assertThat(connection.call("INFO", "persistence")).contains("aof_enabled:0");
+    } finally {
+      redis.close();
+    }
+    assertThat(server.isAlive()).isFalse();
+  }
+
+  @Test
+  void redisWithAPasswordRefusesClientsThatDoNotAuthenticate() throws Exception {
+    try (LocalRedis redis = LocalRedis.builder().requirePass("s3cret").start();
+        RespConnection connection =
+            RespConnection.open(redis.host(), redis.port(), Duration.ofSeconds(5))) {
+      assertThat(redis.password()).contains("s3cret");
+      assertThatThrownBy(() -> connection.call("GET", "user:42"))
+          .isInstanceOf(LocalServerException.class)
+          .hasMessageContaining("NOAUTH");
+      assertThat(connection.call("AUTH", "s3cret")).isEqualTo("OK");
+      assertThat(connection.call("GET", "user:42")).isNull();
+    }
+  }
+
+  @Test
+  void postgresIsReadyForLogicalReplicationAndDiesWithItsBackendsOnClose() throws Exception {
+    LocalPostgres postgres = timed("LocalPostgres", LocalPostgres::start);
+    ProcessHandle postmaster = postgres.process();
+    List<ProcessHandle> tree = new ArrayList<>();
+    try {
+      String url = postgres.createDatabase("local_servers_it");
+      assertThat(url).isEqualTo(postgres.jdbcUrl("local_servers_it"));
+      try (Connection connection =
+              DriverManager.getConnection(url, postgres.user(), postgres.password());
+          Statement statement = connection.createStatement()) {
+        assertThat(single(statement, "SHOW wal_level")).isEqualTo("logical");
+        assertThat(single(statement, "SHOW max_replication_slots")).isEqualTo("10");
+        assertThat(single(statement, "SHOW fsync")).isEqualTo("off");
+        statement.execute("CREATE EXTENSION pg_stat_statements");
+        assertThat(single(statement, "SELECT count(*) >= 0 FROM pg_stat_statements"))
+            .isEqualTo("t");
+        statement.execute("CREATE TABLE users (id bigint PRIMARY KEY, name text)");
+        statement.execute("CREATE PUBLICATION it_publication FOR TABLE users");
+        assertThat(
+                single(
+                    statement,
+                    "SELECT slot_name FROM pg_create_logical_replication_slot('it_slot',"
+                        + " 'pgoutput')"))
+            .isEqualTo("it_slot");
+        statement.execute("SELECT pg_drop_replication_slot('it_slot')");
+        postmaster.descendants().forEach(tree::add);
+      }
+    } finally {
+      postgres.close();
+    }
+    tree.add(postmaster);
+    assertThat(tree).hasSizeGreaterThan(1).noneMatch(ProcessHandle::isAlive);
+  }
+
+  @Test
+  void theShutdownHookStopsEveryServerStillRunning() {
+    // What the hook runs, without ending this JVM.
+    LocalRedis redis = LocalRedis.start();
+    ChildProcesses.stopAll();
+    assertThat(redis.process().isAlive()).isFalse();
+    assertThat(ChildProcesses.running()).isEmpty();
+  }
+
+  private static Path brokerDirectory(ProcessHandle broker) {
+    String commandLine = broker.info().commandLine().orElseThrow();
+    Path argumentFile = Path.of(commandLine.substring(commandLine.indexOf('@') + 1).trim());
+    assertThat(argumentFile).exists();
+    return argumentFile.getParent();
+  }
+
+  private static String single(Statement statement, String sql) throws Exception {
+    try (ResultSet rows = statement.executeQuery(sql)) {
+      assertThat(rows.next()).as(sql).isTrue();
+      return rows.getString(1);
+    }
+  }
+
+  private static <T> T timed(String what, Supplier<T> start) {
+    long begin = System.nanoTime();
+    T server = start.get();
+    LOG.info("{} started in {} ms", what, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
+    return server;
+  }
+
+  private static KafkaProducer<String, String> producer(String bootstrapServers) {
+    return new KafkaProducer<>(
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+        new StringSerializer(),
+        new StringSerializer());
+  }
+
+  private static KafkaConsumer<String, String> consumer(String bootstrapServers) {
+    return new KafkaConsumer<>(
+        Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+        new StringDeserializer(),
+        new StringDeserializer());
+  }
+}

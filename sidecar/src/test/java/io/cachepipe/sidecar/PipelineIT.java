@@ -1,0 +1,207 @@
+package io.cachepipe.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.json.Json;
+import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.PostgresFixture.Database;
+import io.cachepipe.testing.TestServers;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The whole path on real PostgreSQL, Kafka and Redis: a committed change evicts its entries. */
+class PipelineIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration LONG_TTL = Duration.ofHours(1);
+
+  private static Database db;
+  private static Pipeline pipeline;
+  private static CacheClient cache;
+  private static RedisClient redisClient;
+  private static StatefulRedisConnection<String, String> redisConnection;
+  private static RedisCommands<String, String> redis;
+  private static final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+
+  @BeforeAll
+  static void startPipeline() throws Exception {
+    db = TestServers.postgres().createDatabase("pipeline_it");
+    String prefix = TestServers.kafka().uniqueTopicPrefix("pipeline");
+    String redisUri = TestServers.redis().uri();
+    TestServers.redis().flushAll();
+    Settings settings =
+        Settings.of(
+            Map.ofEntries(
+                Map.entry("cachepipe.postgres.url", db.jdbcUrl()),
+                Map.entry("cachepipe.postgres.user", db.user()),
+                Map.entry("cachepipe.postgres.password", db.password()),
+                Map.entry("kafka.bootstrap.servers", TestServers.kafka().bootstrapServers()),
+                Map.entry("cachepipe.redis.uri", redisUri),
+                Map.entry("cachepipe.topic.changes", prefix + "changes"),
+                Map.entry("cachepipe.topic.invalidations", prefix + "invalidations"),
+                Map.entry("cachepipe.topic.evictions", prefix + "evictions"),
+                Map.entry("cachepipe.topic.dead.letter", prefix + "dead-letter"),
+                Map.entry("cachepipe.topic.partitions", "2"),
+                Map.entry("cachepipe.cdc.name", prefix + "cdc"),
+                Map.entry("cachepipe.cdc.offsets.topic", prefix + "offsets"),
+                Map.entry("cachepipe.invalidator.application.id", prefix + "invalidator"),
+                Map.entry(
+                    "cachepipe.invalidator.state.dir",
+                    Files.createTempDirectory("pipeline-it-streams").toString()),
+                Map.entry("cachepipe.warmer.group.id", prefix + "warmer")));
+    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
+    pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+    cache = CacheClient.create(redisUri);
+    redisClient = RedisClient.create(redisUri);
+    redisConnection = redisClient.connect();
+    redis = redisConnection.sync();
+    // Each test has users of its own: tests must not see each other's evictions.
+    sql(
+        "INSERT INTO users (id, name, email)"
+            + " SELECT g, 'user ' || g, 'user' || g || '@example.com' FROM generate_series(1, 8) g");
+    await("the seed's evictions")
+        .atMost(WAIT)
+        .until(() -> pipeline.invalidator().metrics().evictions() >= 8);
+  }
+
+  @AfterAll
+  static void stopPipeline() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    if (cache != null) {
+      cache.close();
+    }
+    if (redisConnection != null) {
+      redisConnection.close();
+      redisClient.shutdown();
+    }
+    assertThat(failure).as("no stage failed").isNotDone();
+  }
+
+  @Test
+  void insertingAPostEvictsItsAuthorAndThePostKey() throws Exception {
+    String author = cacheEntry("user", 1, "user:1");
+    String post = cacheEntry("post", 101, "post:101"); // e.g. a cached "not found"
+    String otherAuthor = cacheEntry("user", 8, "user:8"); // no test writes user 8
+
+    sql("INSERT INTO posts (id, author_id, title) VALUES (101, 1, 'hello')");
+
+    awaitEvicted(author, post);
+    assertThat(redis.exists(otherAuthor)).as("an unrelated author stays cached").isEqualTo(1);
+  }
+
+  @Test
+  void updatingAndDeletingAPostEvictItsEntries() throws Exception {
+    sql("INSERT INTO posts (id, author_id, title) VALUES (102, 2, 'draft')");
+    String author = cacheEntry("user", 2, "user:2");
+    String post = cacheEntry("post", 102, "post:102");
+    sql("UPDATE posts SET view_count = view_count + 10 WHERE id = 102");
+    awaitEvicted(author, post);
+
+    author = cacheEntry("user", 2, "user:2");
+    post = cacheEntry("post", 102, "post:102");
+    sql("DELETE FROM posts WHERE id = 102");
+    awaitEvicted(author, post);
+  }
+
+  @Test
+  void movingAPostBetweenAuthorsEvictsBothAuthors() throws Exception {
+    sql("INSERT INTO posts (id, author_id, title) VALUES (103, 3, 'moving')");
+    String from = cacheEntry("user", 3, "user:3");
+    String to = cacheEntry("user", 5, "user:5");
+
+    sql("UPDATE posts SET author_id = 5 WHERE id = 103");
+
+    awaitEvicted(from, to);
+  }
+
+  @Test
+  void updatingAUserEvictsTheUser() throws Exception {
+    String user = cacheEntry("user", 6, "user:6");
+
+    sql("UPDATE users SET name = 'renamed' WHERE id = 6");
+
+    awaitEvicted(user);
+  }
+
+  @Test
+  void warmerLeavesFreshStatsBehindAfterAWrite() throws Exception {
+    sql("INSERT INTO posts (id, author_id, title, view_count) VALUES (104, 7, 'stats', 5)");
+    String key = CacheKeys.entry("user_stats", 7);
+    // Make the entry live (cached), as a reader would.
+    cache.get(key, List.of("user:7"), LONG_TTL, () -> statsOf(7), Map.class);
+    long warmedBefore = pipeline.warmer().warmed();
+
+    sql("UPDATE posts SET view_count = view_count + 1000 WHERE id = 104");
+
+    await("the warmer refills the stats")
+        .atMost(WAIT)
+        .until(() -> pipeline.warmer().warmed() > warmedBefore && statsMatchDatabase(key));
+    Map<?, ?> cached = Json.mapper().readValue(redis.get(key), Map.class);
+    assertThat(((Number) cached.get("total_views")).longValue()).isEqualTo(statsOf(7).get("total_views"));
+  }
+
+  private static boolean statsMatchDatabase(String key) throws Exception {
+    String json = redis.get(key);
+    if (json == null) {
+      return false;
+    }
+    Map<?, ?> cached = Json.mapper().readValue(json, Map.class);
+    Map<String, Long> actual = statsOf(Long.parseLong(key.substring(key.lastIndexOf(':') + 1)));
+    return ((Number) cached.get("post_count")).longValue() == actual.get("post_count")
+        && ((Number) cached.get("total_views")).longValue() == actual.get("total_views");
+  }
+
+  private static Map<String, Long> statsOf(long author) throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), coalesce(sum(view_count), 0) FROM posts WHERE author_id = "
+                    + author + " AND is_deleted = false")) {
+      rs.next();
+      return Map.of("post_count", rs.getLong(1), "total_views", rs.getLong(2));
+    }
+  }
+
+  /** Caches an entry of {@code kind} under {@code tag} through the client and returns its key. */
+  private static String cacheEntry(String kind, long id, String tag) {
+    String key = CacheKeys.entry(kind, id);
+    cache.get(key, List.of(tag), LONG_TTL, () -> Map.of("id", id), Map.class);
+    assertThat(redis.exists(key)).as("%s is cached", key).isEqualTo(1);
+    assertThat(redis.sismember(CacheKeys.tagRegistry(tag), key)).isTrue();
+    return key;
+  }
+
+  private static void awaitEvicted(String... keys) {
+    await("eviction of " + List.of(keys))
+        .atMost(WAIT)
+        .until(() -> redis.exists(keys) == 0);
+  }
+
+  private static void sql(String statement) throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement()) {
+      st.execute(statement);
+    }
+  }
+}
