@@ -4,11 +4,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
@@ -38,38 +43,87 @@ public final class CacheClient implements AutoCloseable {
   static final String FILL_SCRIPT = loadScript();
 
   private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisCommands<String, String> redis;
   private final ObjectMapper mapper;
   private final Duration fillDeadline;
   private final CacheStats stats = new CacheStats();
+  private final Object connecting = new Object();
+  private volatile StatefulRedisConnection<String, String> connection;
+  private volatile long nextConnectNanos;
   private volatile String fillSha;
 
-  private CacheClient(String redisUri, Duration fillDeadline, ObjectMapper mapper) {
-    this.client = RedisClient.create(Objects.requireNonNull(redisUri, "redisUri"));
-    this.connection = client.connect();
-    this.redis = connection.sync();
-    this.mapper = mapper;
+  private CacheClient(String redisUri, Duration fillDeadline, Duration commandTimeout) {
+    RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
+    uri.setTimeout(commandTimeout);
+    this.client = RedisClient.create(uri);
+    // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
+    // queued for a reconnect) and reads go to the loader.
+    client.setOptions(
+        ClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+            .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+            .build());
+    this.mapper = Json.mapper();
     this.fillDeadline = fillDeadline;
   }
 
-  /** A client of the Redis at {@code redisUri} with a 10 s fill deadline. */
+  /** A client of the Redis at {@code redisUri}: 10 s fill deadline, 1 s command timeout. */
   public static CacheClient create(String redisUri) {
     return create(redisUri, Duration.ofSeconds(10));
   }
 
   /**
-   * A client of the Redis at {@code redisUri}.
+   * A client of the Redis at {@code redisUri} with a 1 s command timeout. It connects on first
+   * use, so it can be created while Redis is down.
    *
    * @param fillDeadline a fill whose tag versions were read longer ago than this is dropped. Tag
    *     versions are kept far longer (the invalidator's tag version TTL, a day by default), so a
    *     fill can never compare against a version that expired and restarted from zero.
    */
   public static CacheClient create(String redisUri, Duration fillDeadline) {
+    return create(redisUri, fillDeadline, Duration.ofSeconds(1));
+  }
+
+  /**
+   * A client of the Redis at {@code redisUri}.
+   *
+   * @param fillDeadline see {@link #create(String, Duration)}
+   * @param commandTimeout how long a Redis call (and a connection attempt) may take before the
+   *     read goes to the loader
+   */
+  public static CacheClient create(String redisUri, Duration fillDeadline, Duration commandTimeout) {
     if (fillDeadline.isNegative() || fillDeadline.isZero()) {
       throw new IllegalArgumentException("fillDeadline must be positive");
     }
-    return new CacheClient(redisUri, fillDeadline, Json.mapper());
+    if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+      throw new IllegalArgumentException("commandTimeout must be positive");
+    }
+    return new CacheClient(redisUri, fillDeadline, commandTimeout);
+  }
+
+  /**
+   * The connection, opened on first use. After a failed attempt, calls fail at once for a second
+   * rather than each waiting for a connect timeout.
+   */
+  private RedisCommands<String, String> redis() {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c != null) {
+      return c.sync();
+    }
+    synchronized (connecting) {
+      if (connection == null) {
+        if (System.nanoTime() < nextConnectNanos) {
+          throw new RedisConnectionException("Redis unreachable; next connection attempt soon");
+        }
+        try {
+          connection = client.connect();
+        } catch (RedisException e) {
+          nextConnectNanos = System.nanoTime() + 1_000_000_000L;
+          throw e;
+        }
+      }
+      return connection.sync();
+    }
   }
 
   /**
@@ -90,7 +144,7 @@ public final class CacheClient implements AutoCloseable {
     Objects.requireNonNull(type, "type");
     String cached;
     try {
-      cached = redis.get(key);
+      cached = redis().get(key);
     } catch (RedisException e) {
       stats.redisErrors.increment();
       LOG.warn("cache read of {} failed, loading from source: {}", key, e.getMessage());
@@ -129,7 +183,7 @@ public final class CacheClient implements AutoCloseable {
     List<String> versions = new ArrayList<>(tagList.size());
     if (!tagList.isEmpty()) {
       String[] keys = tagList.stream().map(CacheKeys::tagVersion).toArray(String[]::new);
-      for (KeyValue<String, String> kv : redis.mget(keys)) {
+      for (KeyValue<String, String> kv : redis().mget(keys)) {
         versions.add(kv.getValueOrElse("0"));
       }
     }
@@ -176,6 +230,7 @@ public final class CacheClient implements AutoCloseable {
   }
 
   private boolean runFill(String[] keys, String[] args) {
+    RedisCommands<String, String> redis = redis();
     if (fillSha == null) {
       fillSha = redis.scriptLoad(FILL_SCRIPT);
     }
@@ -192,8 +247,6 @@ public final class CacheClient implements AutoCloseable {
   private static <T> T load(String key, Loader<T> loader) {
     try {
       return loader.load();
-    } catch (RuntimeException e) {
-      throw new CacheLoadException(key, e);
     } catch (Exception e) {
       throw new CacheLoadException(key, e);
     }
@@ -205,7 +258,10 @@ public final class CacheClient implements AutoCloseable {
 
   @Override
   public void close() {
-    connection.close();
+    StatefulRedisConnection<String, String> c = connection;
+    if (c != null) {
+      c.close();
+    }
     client.shutdown();
   }
 

@@ -221,18 +221,38 @@ public final class ChangeCapture implements AutoCloseable {
   public void close() {
     closing = true;
     try {
-      engine.close();
-    } catch (IOException e) {
-      LOG.warn("closing the capture engine: {}", e.getMessage());
-    }
-    runner.shutdown();
-    try {
+      closeEngine();
+      runner.shutdown();
       if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("capture engine did not stop within 30 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      producer.close(Duration.ofSeconds(10));
     }
-    producer.close(Duration.ofSeconds(10));
+  }
+
+  /**
+   * Closes the engine. Debezium refuses to stop while its tasks are starting, which includes a
+   * moment after it reported them started: retry for a while rather than leak a running engine.
+   */
+  private void closeEngine() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        engine.close();
+        return;
+      } catch (IOException e) {
+        LOG.warn("closing the capture engine: {}", e.getMessage());
+        return;
+      } catch (IllegalStateException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.debug("engine not ready to stop yet: {}", e.getMessage());
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+    }
   }
 }

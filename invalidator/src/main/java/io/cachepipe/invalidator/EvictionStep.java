@@ -2,66 +2,174 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
 import io.cachepipe.core.kafka.DeadLetters;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies each invalidation to Redis, then reports the eviction. Kafka Streams commits an
- * invalidation's offset only after this returned, so an eviction is never skipped: a crash before
- * the commit replays it, which is harmless.
+ * Applies the invalidations topic to Redis, a poll at a time: the batch's distinct tags are evicted
+ * in one pipelined round trip, then each eviction is reported to the evictions topic, then the
+ * batch's offsets are committed. So an offset is never committed past an eviction that Redis has
+ * not applied: a crash replays the batch, which is harmless. Unreadable invalidations go to the
+ * dead-letter topic with the reason.
  */
-final class EvictionStep implements Processor<String, byte[], Object, Object> {
+final class EvictionStep implements Runnable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EvictionStep.class);
+  private static final String STAGE = "invalidator";
 
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final KafkaProducer<String, byte[]> producer;
   private final TagEvictor evictor;
+  private final Topics topics;
   private final InvalidatorMetrics metrics;
-  private ProcessorContext<Object, Object> context;
+  private final Consumer<Throwable> onFailure;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
+  private volatile boolean assigned;
 
-  EvictionStep(TagEvictor evictor, InvalidatorMetrics metrics) {
+  EvictionStep(
+      KafkaConsumer<String, byte[]> consumer,
+      KafkaProducer<String, byte[]> producer,
+      TagEvictor evictor,
+      Topics topics,
+      InvalidatorMetrics metrics,
+      Consumer<Throwable> onFailure) {
+    this.consumer = consumer;
+    this.producer = producer;
     this.evictor = evictor;
+    this.topics = topics;
     this.metrics = metrics;
+    this.onFailure = onFailure;
   }
 
   @Override
-  public void init(ProcessorContext<Object, Object> context) {
-    this.context = context;
-  }
-
-  @Override
-  public void process(Record<String, byte[]> record) {
-    Invalidation invalidation;
+  public void run() {
     try {
-      invalidation = Invalidation.CONTRACT.decode(record.value());
-    } catch (MalformedMessageException e) {
-      String source = TopologyNames.sourceOf(context);
-      LOG.warn("dead-lettering invalidation at {}: {}", source, e.getMessage());
-      metrics.deadLettered.increment();
-      context.forward(
-          record.withHeaders(DeadLetters.headers("invalidator", e.getMessage(), source)),
-          TopologyNames.INVALIDATIONS_DEAD_LETTER);
-      return;
+      consumer.subscribe(List.of(topics.invalidations()), new CommitOnRevoke());
+      while (running.get()) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+        if (!records.isEmpty()) {
+          apply(records);
+          consumer.commitAsync(Map.copyOf(processed), null);
+        }
+      }
+    } catch (WakeupException e) {
+      // close() woke the poll
+    } catch (RuntimeException e) {
+      if (running.get()) {
+        LOG.error("eviction step failed: {}", e.getMessage(), e);
+        onFailure.accept(e);
+      }
+    } finally {
+      try {
+        if (!processed.isEmpty()) {
+          consumer.commitSync(processed);
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("final commit: {}", e.getMessage());
+      }
+      consumer.close(Duration.ofSeconds(5));
     }
-    List<String> live = evictor.evict(invalidation.tag());
-    metrics.recordEviction(invalidation, live.size());
-    if (LOG.isDebugEnabled()) {
-      LOG.debug(
-          "evicted tag {} ({} live keys) for {} {} at lsn {}",
-          invalidation.tag(),
-          live.size(),
-          invalidation.op().wireName(),
-          invalidation.table(),
-          invalidation.lsn());
+  }
+
+  /** Evicts, reports and dead-letters one poll's records; returns when all are durable. */
+  void apply(ConsumerRecords<String, byte[]> records) {
+    InvalidationBatch batch = new InvalidationBatch();
+    for (ConsumerRecord<String, byte[]> record : records) {
+      try {
+        batch.add(Invalidation.CONTRACT.decode(record.value()));
+      } catch (MalformedMessageException e) {
+        deadLetter(record, e.getMessage());
+      }
     }
-    context.forward(
-        new Record<Object, Object>(
-            invalidation.tag(), EvictionReport.of(invalidation, live), record.timestamp()),
-        TopologyNames.EVICTIONS_SINK);
+    if (!batch.isEmpty()) {
+      Map<String, List<String>> live = evictor.evict(batch.byTag().keySet());
+      metrics.recordApplied(batch.all());
+      for (var entry : batch.byTag().entrySet()) {
+        List<String> keys = live.getOrDefault(entry.getKey(), List.of());
+        metrics.recordEviction(keys.size());
+        producer.send(
+            new ProducerRecord<>(
+                topics.evictions(),
+                entry.getKey(),
+                EvictionReport.CONTRACT.encode(EvictionReport.of(entry.getValue(), keys))));
+        if (LOG.isDebugEnabled()) {
+          Invalidation i = entry.getValue();
+          LOG.debug(
+              "evicted tag {} ({} live keys) for {} {} at lsn {}",
+              i.tag(), keys.size(), i.op().wireName(), i.table(), i.lsn());
+        }
+      }
+    }
+    // Reports and dead letters are acknowledged before the offsets that produced them commit.
+    producer.flush();
+    for (TopicPartition partition : records.partitions()) {
+      List<ConsumerRecord<String, byte[]>> list = records.records(partition);
+      processed.put(partition, new OffsetAndMetadata(list.get(list.size() - 1).offset() + 1));
+    }
+  }
+
+  private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+    String source = record.topic() + "/" + record.partition() + "@" + record.offset();
+    LOG.warn("dead-lettering invalidation at {}: {}", source, reason);
+    metrics.deadLettered.increment();
+    producer.send(
+        new ProducerRecord<>(
+            topics.deadLetter(),
+            null,
+            record.key(),
+            record.value(),
+            DeadLetters.headers(STAGE, reason, source)));
+  }
+
+  /** Whether the step has joined its group and was given partitions (possibly none) to read. */
+  boolean isAssigned() {
+    return assigned;
+  }
+
+  void stop() {
+    running.set(false);
+    consumer.wakeup();
+  }
+
+  /** Commits what was applied before partitions move to another instance. */
+  private final class CommitOnRevoke implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
+      partitions.forEach(p -> {
+        OffsetAndMetadata offset = processed.remove(p);
+        if (offset != null) {
+          mine.put(p, offset);
+        }
+      });
+      if (!mine.isEmpty()) {
+        consumer.commitSync(mine);
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      assigned = true;
+    }
   }
 }

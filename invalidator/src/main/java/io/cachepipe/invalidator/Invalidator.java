@@ -5,27 +5,43 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The invalidator stage: the {@link InvalidationTopology} running in Kafka Streams. */
+/**
+ * The invalidator stage: the {@link InvalidationTopology} (changes to tags) running in Kafka
+ * Streams, and the {@link EvictionStep} applying the invalidations to Redis.
+ */
 public final class Invalidator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
   private final RedisClient redisClient;
   private final StatefulRedisConnection<String, String> redis;
+  private final RedisTagEvictor evictor;
   private final KafkaStreams streams;
+  private final KafkaProducer<String, byte[]> reports;
+  private final EvictionStep evictionStep;
+  private final Thread evictionThread;
   private final InvalidatorMetrics metrics = new InvalidatorMetrics();
 
   private Invalidator(Settings settings, Consumer<Throwable> onFailure) {
@@ -35,12 +51,28 @@ public final class Invalidator implements AutoCloseable {
     TagRules rules = TagRules.from(settings);
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
     this.redisClient = RedisClient.create(connections.redisUri());
+    // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
+    redisClient.setOptions(
+        ClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .build());
     this.redis = redisClient.connect();
-    TagEvictor evictor =
-        new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
+    this.evictor = new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
+    this.reports = new KafkaProducer<>(producerConfig(connections));
+    this.evictionStep =
+        new EvictionStep(
+            new KafkaConsumer<>(consumerConfig(config, connections, settings)),
+            reports,
+            evictor,
+            topics,
+            metrics,
+            onFailure);
+    this.evictionThread = new Thread(evictionStep, "cachepipe-eviction");
+    evictionThread.setDaemon(true);
+    evictionThread.start();
     this.streams =
         new KafkaStreams(
-            InvalidationTopology.build(rules, topics, evictor, metrics),
+            InvalidationTopology.build(rules, topics, metrics),
             streamsProperties(config, connections, topics));
     streams.setUncaughtExceptionHandler(
         e -> {
@@ -79,6 +111,41 @@ public final class Invalidator implements AutoCloseable {
     return p;
   }
 
+  /** Consumer group of the eviction step: the Streams application id with {@code -eviction}. */
+  public static String evictionGroup(InvalidatorConfig config) {
+    return config.applicationId() + "-eviction";
+  }
+
+  private static Map<String, Object> consumerConfig(
+      InvalidatorConfig config, Connections connections, Settings settings) {
+    Map<String, Object> c = new HashMap<>();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, evictionGroup(config));
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, evictionGroup(config));
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    c.putAll(settings.subtree("kafka.eviction.consumer."));
+    return c;
+  }
+
+  private static Map<String, Object> producerConfig(Connections connections) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-eviction-reports");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return p;
+  }
+
+  /** Whether both parts run: Streams is RUNNING and the eviction step has joined its group. */
+  public boolean isReady() {
+    return streams.state() == KafkaStreams.State.RUNNING && evictionStep.isAssigned();
+  }
+
   /** Kafka Streams' state (RUNNING when it processes). */
   public KafkaStreams.State state() {
     return streams.state();
@@ -91,6 +158,14 @@ public final class Invalidator implements AutoCloseable {
   @Override
   public void close() {
     streams.close(Duration.ofSeconds(30));
+    evictor.close();
+    evictionStep.stop();
+    try {
+      evictionThread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    reports.close(Duration.ofSeconds(5));
     redis.close();
     redisClient.shutdown();
   }

@@ -2,6 +2,7 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.Invalidation;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /** What the invalidator has done so far. */
@@ -14,12 +15,19 @@ public final class InvalidatorMetrics {
   final LongAdder deadLettered = new LongAdder();
   private final LatencyHistogram latency = new LatencyHistogram();
 
-  void recordEviction(Invalidation invalidation, int liveKeys) {
+  /** One tag evicted, {@code liveKeys} of its entries were cached. */
+  void recordEviction(int liveKeys) {
     evictions.increment();
     keysDeleted.add(liveKeys);
+  }
+
+  /** Every invalidation of a batch whose evictions Redis just applied: commit-to-eviction time. */
+  void recordApplied(List<Invalidation> invalidations) {
     Instant now = Instant.now();
     long nowMicros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
-    latency.record(nowMicros - invalidation.commitMicros());
+    for (Invalidation invalidation : invalidations) {
+      latency.record(nowMicros - invalidation.commitMicros());
+    }
   }
 
   /** Changes of watched tables mapped to tags. */
@@ -32,7 +40,7 @@ public final class InvalidatorMetrics {
     return unwatchedChanges.sum();
   }
 
-  /** Eviction steps applied to Redis (one per tag per invalidation). */
+  /** Tags evicted in Redis (a tag invalidated several times in one batch counts once). */
   public long evictions() {
     return evictions.sum();
   }

@@ -2,80 +2,128 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.redis.CacheKeys;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Evicts a tag with one preloaded Lua script (EVALSHA): no KEYS, no SCAN, cost proportional to the
- * entries under the tag, not to the keyspace. While Redis is unreachable it retries with backoff
- * and does not return, so the invalidation's offset is not committed past an unapplied eviction.
+ * Evicts tags with one preloaded Lua script per tag (EVALSHA), all tags of a batch pipelined in
+ * one round trip: no KEYS, no SCAN, cost proportional to the entries under the tags, not to the
+ * keyspace. While Redis is unreachable it retries the batch with backoff and does not return, so
+ * no invalidation is committed past an unapplied eviction. Owns its connection: not thread-safe.
  */
 public final class RedisTagEvictor implements TagEvictor {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTagEvictor.class);
   static final String SCRIPT = loadScript();
 
-  private final RedisCommands<String, String> redis;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisAsyncCommands<String, String> redis;
   private final String versionTtlMillis;
   private final Duration maxBackoff;
-  private volatile String sha;
+  private final Duration timeout;
+  private String sha;
+  private volatile boolean closed;
 
   /**
-   * @param connection a connection this evictor may use from the stream thread
+   * @param connection a connection only this evictor uses
    * @param versionTtl how long a tag version outlives its last bump; far longer than any fill
    * @param maxBackoff the longest wait between retries while Redis is unreachable
    */
   public RedisTagEvictor(
       StatefulRedisConnection<String, String> connection, Duration versionTtl, Duration maxBackoff) {
-    this.redis = connection.sync();
+    this.connection = connection;
+    this.redis = connection.async();
     this.versionTtlMillis = Long.toString(versionTtl.toMillis());
     this.maxBackoff = maxBackoff;
+    this.timeout = Duration.ofSeconds(10);
   }
 
   @Override
-  public List<String> evict(String tag) {
-    String[] keys = {CacheKeys.tagRegistry(tag), CacheKeys.tagVersion(tag)};
+  public Map<String, List<String>> evict(Collection<String> tags) {
     long backoffMillis = 50;
     while (true) {
       try {
-        return run(keys);
-      } catch (RedisException e) {
+        return pipelined(tags);
+      } catch (RedisException | ExecutionException | TimeoutException e) {
+        if (closed) {
+          throw new IllegalStateException("evictor closed with " + tags.size() + " tags unapplied", e);
+        }
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof RedisNoScriptException) {
+          sha = null; // Redis restarted or flushed its scripts: load it again, retry at once
+          continue;
+        }
         LOG.warn(
-            "evicting tag {} failed, retrying in {} ms: {}", tag, backoffMillis, e.getMessage());
+            "evicting {} tags (first {}) failed, retrying in {} ms: {}",
+            tags.size(),
+            tags.iterator().next(),
+            backoffMillis,
+            cause.getMessage());
         sleep(backoffMillis);
         backoffMillis = Math.min(backoffMillis * 2, maxBackoff.toMillis());
       }
     }
   }
 
-  private List<String> run(String[] keys) {
+  private Map<String, List<String>> pipelined(Collection<String> tags)
+      throws ExecutionException, TimeoutException {
     if (sha == null) {
-      sha = redis.scriptLoad(SCRIPT);
+      sha = await(redis.scriptLoad(SCRIPT));
     }
-    List<Object> result;
+    Map<String, RedisFuture<List<Object>>> calls = new LinkedHashMap<>();
+    connection.setAutoFlushCommands(false);
     try {
-      result = redis.evalsha(sha, ScriptOutputType.MULTI, keys, versionTtlMillis);
-    } catch (RedisNoScriptException e) {
-      sha = redis.scriptLoad(SCRIPT); // Redis restarted or flushed its scripts
-      result = redis.evalsha(sha, ScriptOutputType.MULTI, keys, versionTtlMillis);
+      for (String tag : tags) {
+        String[] keys = {CacheKeys.tagRegistry(tag), CacheKeys.tagVersion(tag)};
+        calls.put(tag, redis.evalsha(sha, ScriptOutputType.MULTI, keys, versionTtlMillis));
+      }
+      connection.flushCommands();
+    } finally {
+      connection.setAutoFlushCommands(true);
     }
-    List<String> live = new ArrayList<>(result.size());
-    result.forEach(k -> live.add(String.valueOf(k)));
+    Map<String, List<String>> live = new LinkedHashMap<>();
+    for (var call : calls.entrySet()) {
+      List<Object> keys = await(call.getValue());
+      List<String> existed = new ArrayList<>(keys.size());
+      keys.forEach(k -> existed.add(String.valueOf(k)));
+      live.put(call.getKey(), existed);
+    }
     return live;
   }
 
-  private static void sleep(long millis) {
+  private <T> T await(RedisFuture<T> future) throws ExecutionException, TimeoutException {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while evicting", e);
+    }
+  }
+
+  /** Makes a retry loop in progress give up (at shutdown); its batch stays uncommitted. */
+  void close() {
+    closed = true;
+  }
+
+  private void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {

@@ -1,16 +1,18 @@
 package io.cachepipe.invalidator;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
-/** The eviction step: deletes every entry registered under a tag, atomically. */
+/** The eviction step: deletes every entry registered under a tag, atomically per tag. */
 public interface TagEvictor {
 
   /**
-   * Evicts {@code tag}: bumps its version, deletes every key registered under it and the registry.
-   * Idempotent: evicting the same tag twice leaves the same state as once (its version aside, which
-   * only ever grows).
+   * Evicts each of {@code tags}: bumps its version, deletes every key registered under it and the
+   * registry. Idempotent: evicting a tag twice leaves the same state as once (its version aside,
+   * which only grows). Blocks until Redis applied all of them, retrying while it is unreachable.
    *
-   * @return the registered keys that existed when they were deleted
+   * @return per tag, the registered keys that existed when they were deleted
    */
-  List<String> evict(String tag);
+  Map<String, List<String>> evict(Collection<String> tags);
 }

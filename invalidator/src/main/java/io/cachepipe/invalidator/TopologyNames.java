@@ -9,10 +9,6 @@ final class TopologyNames {
   static final String TAGGER = "tag-rules";
   static final String INVALIDATIONS_SINK = "invalidations-out";
   static final String CHANGES_DEAD_LETTER = "changes-dead-letter";
-  static final String INVALIDATIONS_SOURCE = "invalidations";
-  static final String EVICTION = "eviction";
-  static final String EVICTIONS_SINK = "evictions-out";
-  static final String INVALIDATIONS_DEAD_LETTER = "invalidations-dead-letter";
 
   private TopologyNames() {}
 

@@ -3,7 +3,6 @@ package io.cachepipe.invalidator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cachepipe.core.change.ChangeEvent;
-import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Op;
 import io.cachepipe.core.config.Settings;
@@ -11,14 +10,12 @@ import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.tag.TagRules;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -32,20 +29,11 @@ class InvalidationTopologyTest {
 
   private static final Topics TOPICS = Topics.from(Settings.empty());
 
-  /** Records the tags it was asked to evict; reports one live key per tag. */
-  private final List<String> evicted = new ArrayList<>();
-  private final TagEvictor evictor =
-      tag -> {
-        evicted.add(tag);
-        return List.of("cp:entry:" + tag);
-      };
   private final InvalidatorMetrics metrics = new InvalidatorMetrics();
 
   private TopologyTestDriver driver;
   private TestInputTopic<byte[], byte[]> changes;
   private TestOutputTopic<String, byte[]> invalidationsOut;
-  private TestInputTopic<String, byte[]> invalidationsIn;
-  private TestOutputTopic<String, byte[]> evictions;
   private TestOutputTopic<byte[], byte[]> deadLetters;
 
   @BeforeEach
@@ -55,16 +43,12 @@ class InvalidationTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     driver =
         new TopologyTestDriver(
-            InvalidationTopology.build(TagRules.from(Settings.empty()), TOPICS, evictor, metrics),
+            InvalidationTopology.build(TagRules.from(Settings.empty()), TOPICS, metrics),
             props);
     changes =
         driver.createInputTopic(TOPICS.changes(), new ByteArraySerializer(), new ByteArraySerializer());
     invalidationsOut =
         driver.createOutputTopic(TOPICS.invalidations(), new StringDeserializer(), new ByteArrayDeserializer());
-    invalidationsIn =
-        driver.createInputTopic(TOPICS.invalidations(), new StringSerializer(), new ByteArraySerializer());
-    evictions =
-        driver.createOutputTopic(TOPICS.evictions(), new StringDeserializer(), new ByteArrayDeserializer());
     deadLetters =
         driver.createOutputTopic(TOPICS.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
@@ -129,41 +113,16 @@ class InvalidationTopologyTest {
   }
 
   @Test
-  void invalidationIsEvictedThenReportedWithTheLiveKeys() {
-    Invalidation invalidation =
-        Invalidation.of(
-            "user:3",
-            ChangeEvent.of(Op.UPDATE, "public.users", Map.of("id", 3), Map.of("id", 3), Map.of("id", 3), 77, 5, 6));
-    invalidationsIn.pipeInput("user:3", Invalidation.CONTRACT.encode(invalidation));
+  void oneChangeYieldsOneRecordPerDistinctTag() {
+    // author_id equals id: post:5 and user:5 are still two tags; before and after agree.
+    pipe(
+        ChangeEvent.of(
+            Op.UPDATE, "public.posts", Map.of("id", 5),
+            Map.of("id", 5, "author_id", 5), Map.of("id", 5, "author_id", 5), 1, 1, 1));
 
-    assertThat(evicted).containsExactly("user:3");
-    TestRecord<String, byte[]> report = evictions.readRecord();
-    assertThat(report.key()).isEqualTo("user:3");
-    EvictionReport decoded = EvictionReport.CONTRACT.decode(report.value());
-    assertThat(decoded.liveKeys()).containsExactly("cp:entry:user:3");
-    assertThat(decoded.lsn()).isEqualTo(77);
-    assertThat(metrics.evictions()).isEqualTo(1);
-    assertThat(metrics.keysDeleted()).isEqualTo(1);
-  }
-
-  @Test
-  void invalidationOfAnotherSchemaVersionIsDeadLetteredNotEvicted() {
-    byte[] future = "{\"v\":2,\"tag\":\"user:3\"}".getBytes(StandardCharsets.UTF_8);
-    invalidationsIn.pipeInput("user:3", future);
-
-    assertThat(evicted).isEmpty();
-    TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
-    assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("user:3");
-    assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).contains("schema version 2");
-  }
-
-  @Test
-  void changeFlowsThroughToEvictionOfEachTag() {
-    pipe(ChangeEvent.of(Op.INSERT, "public.posts", Map.of("id", 9), null, Map.of("id", 9, "author_id", 4), 1, 1, 1));
-    // The driver, like a broker, delivers what the first sub-topology writes to the second.
-
-    assertThat(evicted).containsExactly("post:9", "user:4");
-    assertThat(evictions.readKeyValuesToMap().keySet()).containsExactlyInAnyOrder("post:9", "user:4");
+    assertThat(invalidationsOut.readRecordsToList())
+        .extracting(TestRecord::key)
+        .containsExactly("post:5", "user:5");
   }
 
   private void pipe(ChangeEvent change) {

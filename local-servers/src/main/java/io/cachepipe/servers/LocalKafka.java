@@ -34,6 +34,10 @@ public final class LocalKafka implements AutoCloseable {
           "-Xmx512m",
           "-XX:+UseG1GC",
           "-XX:MaxGCPauseMillis=20",
+          // C1 only: on a small machine the broker's C2 compilations would compete for the cores
+          // with the JVM it serves for its first half minute; C1 code is fast enough for a test
+          // or demo broker.
+          "-XX:TieredStopAtLevel=1",
           "-Djava.awt.headless=true");
 
   private final ChildProcess child;

@@ -4,9 +4,12 @@ import io.cachepipe.cdc.ChangeCapture;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.warmer.Warmer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +54,24 @@ public final class Pipeline implements AutoCloseable {
   private <T extends AutoCloseable> T track(T stage) {
     started.push(stage);
     return stage;
+  }
+
+  /** Whether every stage this process runs is running: streaming, and its consumers assigned. */
+  public boolean isReady() {
+    return (capture == null || capture.isStreaming())
+        && (invalidator == null || invalidator.isReady())
+        && (warmer == null || warmer.isReady());
+  }
+
+  /** Waits until {@link #isReady()}, or fails after {@code timeout}. */
+  public void awaitReady(Duration timeout) throws TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!isReady()) {
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("stages not ready after " + timeout);
+      }
+      LockSupport.parkNanos(20_000_000L);
+    }
   }
 
   /** The cdc stage, or null if this process does not run it. */

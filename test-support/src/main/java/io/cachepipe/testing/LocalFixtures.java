@@ -4,11 +4,16 @@ import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
 import java.nio.file.Files;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.utils.Exit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
 
 /** Fixtures backed by local processes: no Docker needed. */
 final class LocalFixtures {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalFixtures.class);
 
   private LocalFixtures() {}
 
@@ -28,6 +33,13 @@ final class LocalFixtures {
    * scope is where {@code kafka-test-common-runtime} belongs.
    */
   static KafkaFixture kafka() {
+    // The broker runs inside the test JVM: a log-dir failure while the JVM shuts down (the kit's
+    // files going away under it) makes Kafka halt the process, failing a build whose tests all
+    // passed. Kafka's own tests replace these procedures the same way.
+    Exit.setHaltProcedure(
+        (status, message) -> LOG.warn("in-process Kafka asked to halt ({}): {}", status, message));
+    Exit.setExitProcedure(
+        (status, message) -> LOG.warn("in-process Kafka asked to exit ({}): {}", status, message));
     KafkaClusterTestKit cluster = null;
     try {
       TestKitNodes nodes =

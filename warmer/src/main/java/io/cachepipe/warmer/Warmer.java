@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,9 +31,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -61,6 +64,7 @@ public final class Warmer implements AutoCloseable {
   private final Thread poller;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Consumer<Throwable> onFailure;
+  private volatile boolean assigned;
   final LongAdder warmed = new LongAdder();
   final LongAdder failed = new LongAdder();
   final LongAdder abandoned = new LongAdder();
@@ -79,7 +83,17 @@ public final class Warmer implements AutoCloseable {
     this.database = dataSource(connections, config.poolSize());
     this.recomputes = Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
     this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
-    consumer.subscribe(List.of(topics.evictions()));
+    consumer.subscribe(
+        List.of(topics.evictions()),
+        new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assigned = true;
+          }
+        });
     this.poller = daemon("cachepipe-warmer").newThread(this::pollLoop);
     poller.start();
   }
@@ -192,6 +206,11 @@ public final class Warmer implements AutoCloseable {
         return row;
       }
     }
+  }
+
+  /** Whether the warmer has joined its consumer group and was given partitions (possibly none). */
+  public boolean isReady() {
+    return assigned;
   }
 
   /** Entries filled by the warmer. */

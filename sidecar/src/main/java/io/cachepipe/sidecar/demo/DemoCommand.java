@@ -5,6 +5,7 @@ import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.example.ExampleSchema;
+import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
@@ -62,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--write-rate", defaultValue = "200", description = "Writes per second (default ${DEFAULT-VALUE}).")
   double writeRate;
 
-  @Option(names = "--read-rate", defaultValue = "2000", description = "Cached reads per second (default ${DEFAULT-VALUE}).")
+  @Option(names = "--read-rate", defaultValue = "1000", description = "Cached reads per second (default ${DEFAULT-VALUE}).")
   double readRate;
 
   @Option(names = "--users", defaultValue = "200", description = "Authors to seed, 10 posts each (default ${DEFAULT-VALUE}).")
@@ -90,6 +91,8 @@ public final class DemoCommand implements Callable<Integer> {
         try (Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
             CacheClient cache = CacheClient.create(servers.redisUri)) {
           pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+          pipeline.awaitReady(Duration.ofSeconds(60));
+          firstRoundTrip(pipeline, db);
           DemoProgress progress = new DemoProgress(pipeline, cache, out);
           try (DemoWorkload workload = new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
             workload.start(2, writeRate, 2, readRate, seed);
@@ -124,18 +127,39 @@ public final class DemoCommand implements Callable<Integer> {
     return Settings.of(values);
   }
 
-  /** Writes a marker after the workload and waits until it and everything before it went through. */
-  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db) throws Exception {
-    long before = db.currentLsn();
+  /**
+   * Commits one change and waits until it was evicted: the first change through a fresh pipeline
+   * takes about a second (connections, class loading), which is start-up, not latency.
+   */
+  private static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
+    long before = pipeline.invalidator().metrics().evictions();
+    touchMarker(db);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (pipeline.invalidator().metrics().evictions() == before) {
+      if (System.nanoTime() > deadline) {
+        throw new java.util.concurrent.TimeoutException("no eviction within 60 s of a change");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+    }
+  }
+
+  private static void touchMarker(DemoDatabase db) throws Exception {
     try (var c = db.connection();
         var st = c.createStatement()) {
       st.executeUpdate("UPDATE users SET updated_at = now() WHERE id = (SELECT min(id) FROM users)");
     }
+  }
+
+  /** Writes a marker after the workload and waits until it and everything before it went through. */
+  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db) throws Exception {
+    long before = db.currentLsn();
+    touchMarker(db);
     try (PipelineDrain drain =
         new PipelineDrain(
             settings.get(Connections.KAFKA_BOOTSTRAP),
             Topics.from(settings),
             settings.get(InvalidatorConfig.APPLICATION_ID),
+            Invalidator.evictionGroup(InvalidatorConfig.from(settings)),
             settings.get(WarmerConfig.GROUP_ID))) {
       drain.await(before, () -> pipeline.capture().stats().lastLsn(), Duration.ofSeconds(120));
     }

@@ -25,13 +25,16 @@ final class PipelineDrain implements AutoCloseable {
 
   private final Admin admin;
   private final Topics topics;
-  private final String invalidatorGroup;
+  private final String taggingGroup;
+  private final String evictionGroup;
   private final String warmerGroup;
 
-  PipelineDrain(String bootstrap, Topics topics, String invalidatorGroup, String warmerGroup) {
+  PipelineDrain(
+      String bootstrap, Topics topics, String taggingGroup, String evictionGroup, String warmerGroup) {
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
     this.topics = topics;
-    this.invalidatorGroup = invalidatorGroup;
+    this.taggingGroup = taggingGroup;
+    this.evictionGroup = evictionGroup;
     this.warmerGroup = warmerGroup;
   }
 
@@ -47,8 +50,8 @@ final class PipelineDrain implements AutoCloseable {
     int quietChecks = 0;
     while (quietChecks < 2) {
       long lag =
-          lag(invalidatorGroup, topics.changes())
-              + lag(invalidatorGroup, topics.invalidations())
+          lag(taggingGroup, topics.changes())
+              + lag(evictionGroup, topics.invalidations())
               + lag(warmerGroup, topics.evictions());
       quietChecks = lag == 0 ? quietChecks + 1 : 0;
       if (quietChecks < 2) {

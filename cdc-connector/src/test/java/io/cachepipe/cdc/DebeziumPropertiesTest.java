@@ -1,0 +1,115 @@
+package io.cachepipe.cdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class DebeziumPropertiesTest {
+
+  private static final Map<String, String> BASE =
+      Map.of(
+          "cachepipe.postgres.url", "jdbc:postgresql://db.example.com:6543/shop?sslmode=verify-full",
+          "cachepipe.postgres.user", "capture",
+          "cachepipe.postgres.password", "s3cret",
+          "kafka.bootstrap.servers", "kafka-1:9092,kafka-2:9092",
+          "cachepipe.cdc.name", "shop-capture",
+          "cachepipe.cdc.slot.name", "shop_slot",
+          "cachepipe.cdc.publication.name", "shop_pub",
+          "cachepipe.cdc.offsets.topic", "shop.offsets",
+          "cachepipe.topic.replication.factor", "3");
+
+  private static final List<String> TABLES = List.of("public.posts", "public.users");
+
+  @Test
+  void latencyIsLowByDefaultNotDebeziumsHalfSecondPoll() {
+    Properties p = build(Map.of());
+
+    assertThat(p.getProperty("poll.interval.ms")).isEqualTo("5");
+    assertThat(Long.parseLong(p.getProperty("poll.interval.ms"))).isLessThan(500);
+  }
+
+  @Test
+  void offsetsAreKeptInKafkaUnderTheEnginesName() {
+    Properties p = build(Map.of());
+
+    assertThat(p.getProperty("name")).isEqualTo("shop-capture");
+    assertThat(p.getProperty("offset.storage"))
+        .isEqualTo("org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+    assertThat(p.getProperty("offset.storage.topic")).isEqualTo("shop.offsets");
+    assertThat(p.getProperty("offset.storage.replication.factor")).isEqualTo("3");
+    assertThat(p.getProperty("bootstrap.servers")).isEqualTo("kafka-1:9092,kafka-2:9092");
+  }
+
+  @Test
+  void theConnectorReadsPgoutputThroughTheConfiguredSlotAndPublicationFromNowOn() {
+    Properties p = build(Map.of());
+
+    assertThat(p.getProperty("connector.class"))
+        .isEqualTo("io.debezium.connector.postgresql.PostgresConnector");
+    assertThat(p.getProperty("plugin.name")).isEqualTo("pgoutput");
+    assertThat(p.getProperty("slot.name")).isEqualTo("shop_slot");
+    assertThat(p.getProperty("publication.name")).isEqualTo("shop_pub");
+    assertThat(p.getProperty("publication.autocreate.mode")).isEqualTo("disabled");
+    assertThat(p.getProperty("snapshot.mode")).isEqualTo("no_data");
+    assertThat(p.getProperty("tombstones.on.delete")).isEqualTo("false");
+  }
+
+  @Test
+  void theDatabaseLocationComesFromTheJdbcUrl() {
+    Properties p = build(Map.of());
+
+    assertThat(p.getProperty("database.hostname")).isEqualTo("db.example.com");
+    assertThat(p.getProperty("database.port")).isEqualTo("6543");
+    assertThat(p.getProperty("database.dbname")).isEqualTo("shop");
+    assertThat(p.getProperty("database.user")).isEqualTo("capture");
+    assertThat(p.getProperty("database.password")).isEqualTo("s3cret");
+    assertThat(p.getProperty("database.sslmode")).isEqualTo("verify-full");
+  }
+
+  @Test
+  void theTableIncludeListEscapesTheDotsOfQualifiedNames() {
+    Properties p = build(Map.of());
+
+    assertThat(p.getProperty("table.include.list")).isEqualTo("public\\.posts,public\\.users");
+    // A regular expression: the escaped dot matches only itself.
+    assertThat("public.posts").matches(p.getProperty("table.include.list").split(",")[0]);
+    assertThat("publicXposts").doesNotMatch(p.getProperty("table.include.list").split(",")[0]);
+  }
+
+  @Test
+  void debeziumSourcePropertiesPassThroughAndWinOverDerivedValues() {
+    Properties p =
+        build(
+            Map.of(
+                "debezium.source.poll.interval.ms", "50",
+                "debezium.source.snapshot.mode", "initial",
+                "debezium.source.max.batch.size", "4096"));
+
+    assertThat(p.getProperty("poll.interval.ms")).isEqualTo("50");
+    assertThat(p.getProperty("snapshot.mode")).isEqualTo("initial");
+    assertThat(p.getProperty("max.batch.size")).isEqualTo("4096");
+    assertThat(p.stringPropertyNames()).noneMatch(k -> k.startsWith("debezium.source."));
+  }
+
+  @Test
+  void cachepipesOwnPollIntervalSettingIsApplied() {
+    Properties p = build(Map.of("cachepipe.cdc.poll.interval.ms", "10"));
+
+    assertThat(p.getProperty("poll.interval.ms")).isEqualTo("10");
+  }
+
+  private static Properties build(Map<String, String> extra) {
+    Map<String, String> values = new HashMap<>(BASE);
+    values.putAll(extra);
+    Settings settings = Settings.of(values);
+    return DebeziumProperties.build(
+        CdcConfig.from(settings), Connections.from(settings), Topics.from(settings), TABLES);
+  }
+}

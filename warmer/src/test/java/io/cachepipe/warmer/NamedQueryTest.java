@@ -1,0 +1,51 @@
+package io.cachepipe.warmer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cachepipe.core.config.ConfigException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NamedQueryTest {
+
+  @Test
+  void aNamedParameterBecomesAJdbcPlaceholder() {
+    NamedQuery query =
+        NamedQuery.parse("q", "SELECT count(*) FROM posts WHERE author_id = :author_id");
+
+    assertThat(query.sql()).isEqualTo("SELECT count(*) FROM posts WHERE author_id = ?");
+    assertThat(query.order()).containsExactly("author_id");
+    assertThat(query.bind(Map.of("author_id", "42"))).containsExactly("42");
+  }
+
+  @Test
+  void postgresCastsAreLeftAlone() {
+    NamedQuery query =
+        NamedQuery.parse(
+            "q", "SELECT sum(view_count)::bigint, now()::text FROM posts WHERE id = :id::bigint");
+
+    assertThat(query.sql())
+        .isEqualTo("SELECT sum(view_count)::bigint, now()::text FROM posts WHERE id = ?::bigint");
+    assertThat(query.order()).containsExactly("id");
+  }
+
+  @Test
+  void aRepeatedParameterIsBoundAtEachOfItsPlacesInOrder() {
+    NamedQuery query =
+        NamedQuery.parse("q", "SELECT 1 FROM t WHERE a = :a OR b = :b OR c = :a");
+
+    assertThat(query.sql()).isEqualTo("SELECT 1 FROM t WHERE a = ? OR b = ? OR c = ?");
+    assertThat(query.order()).containsExactly("a", "b", "a");
+    assertThat(query.parameters()).containsExactly("a", "b");
+    assertThat(query.bind(Map.of("a", "1", "b", "2"))).containsExactly("1", "2", "1");
+  }
+
+  @Test
+  void aQueryWithoutParametersIsRejectedNamingItsKey() {
+    assertThatThrownBy(
+            () -> NamedQuery.parse("cachepipe.warm.stats.query", "SELECT count(*)::int FROM posts"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cachepipe.warm.stats.query:");
+  }
+}
