@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.core.redis.LuaScripts;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
@@ -16,10 +17,6 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -40,7 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class CacheClient implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheClient.class);
-  static final String FILL_SCRIPT = loadScript();
+  static final String FILL_SCRIPT = LuaScripts.load(CacheClient.class, "fenced_fill.lua");
 
   private final RedisClient client;
   private final ObjectMapper mapper;
@@ -263,16 +260,5 @@ public final class CacheClient implements AutoCloseable {
       c.close();
     }
     client.shutdown();
-  }
-
-  private static String loadScript() {
-    try (InputStream in = CacheClient.class.getResourceAsStream("fenced_fill.lua")) {
-      if (in == null) {
-        throw new IllegalStateException("fenced_fill.lua is missing from the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

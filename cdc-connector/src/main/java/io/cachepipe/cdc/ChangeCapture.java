@@ -55,6 +55,7 @@ public final class ChangeCapture implements AutoCloseable {
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Consumer<Throwable> onFailure;
   private volatile boolean closing;
+  private volatile boolean engineStopped;
 
   private ChangeCapture(Settings settings, Consumer<Throwable> onFailure) {
     this.onFailure = onFailure;
@@ -130,6 +131,7 @@ public final class ChangeCapture implements AutoCloseable {
       throws InterruptedException {
     List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
     long lastLsn = -1;
+    int changes = 0;
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord record = event.record();
       if (ChangeMapper.isHeartbeat(record)) {
@@ -151,13 +153,14 @@ public final class ChangeCapture implements AutoCloseable {
                   change.recordKey().getBytes(StandardCharsets.UTF_8),
                   ChangeEvent.CONTRACT.encode(change))));
       lastLsn = change.lsn();
+      changes++;
     }
     awaitAcknowledged(sends);
     for (RecordChangeEvent<SourceRecord> event : records) {
       committer.markProcessed(event);
     }
     committer.markBatchFinished();
-    stats.captured.add(sends.size());
+    stats.captured.add(changes);
     if (lastLsn >= 0) {
       stats.lastLsn = lastLsn;
     }
@@ -187,6 +190,7 @@ public final class ChangeCapture implements AutoCloseable {
   }
 
   private void engineCompleted(boolean success, String message, Throwable error) {
+    engineStopped = true;
     if (closing) {
       LOG.info("capture stopped");
       return;
@@ -221,7 +225,9 @@ public final class ChangeCapture implements AutoCloseable {
   public void close() {
     closing = true;
     try {
-      closeEngine();
+      if (!engineStopped) {
+        closeEngine();
+      }
       runner.shutdown();
       if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("capture engine did not stop within 30 s");

@@ -12,9 +12,6 @@ public final class ExampleSchema {
   /** Where the migrations live on the class path. */
   public static final String LOCATION = "classpath:io/cachepipe/example/migration";
 
-  /** The tables the example watches, schema-qualified. */
-  public static final String[] WATCHED_TABLES = {"public.users", "public.posts"};
-
   private ExampleSchema() {}
 
   /** Applies every pending migration to the database at {@code jdbcUrl}. */

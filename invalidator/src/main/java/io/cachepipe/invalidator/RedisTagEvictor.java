@@ -1,16 +1,13 @@
 package io.cachepipe.invalidator;
 
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.core.redis.LuaScripts;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class RedisTagEvictor implements TagEvictor {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTagEvictor.class);
-  static final String SCRIPT = loadScript();
+  static final String SCRIPT = LuaScripts.load(RedisTagEvictor.class, "evict_tag.lua");
 
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
@@ -129,17 +126,6 @@ public final class RedisTagEvictor implements TagEvictor {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for Redis", e);
-    }
-  }
-
-  private static String loadScript() {
-    try (InputStream in = RedisTagEvictor.class.getResourceAsStream("evict_tag.lua")) {
-      if (in == null) {
-        throw new IllegalStateException("evict_tag.lua is missing from the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -67,6 +67,14 @@ public final class LocalPostgres implements AutoCloseable {
    * @throws LocalServerException if the server does not start; the message ends with its log
    */
   public static LocalPostgres start() {
+    return start(Map.of());
+  }
+
+  /**
+   * Like {@link #start()}, with server settings that replace the defaults (e.g. {@code wal_level
+   * = replica}, to show what happens on a server not set up for logical replication).
+   */
+  public static LocalPostgres start(Map<String, String> settings) {
     ScratchDirectory dir = ScratchDirectory.create("cachepipe-postgres-");
     Path log = dir.resolve("postgres.log");
     Path data = dir.resolve("data");
@@ -83,6 +91,7 @@ public final class LocalPostgres implements AutoCloseable {
               .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
               .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()));
       SERVER_CONFIG.forEach(builder::setServerConfig);
+      settings.forEach(builder::setServerConfig);
       server = builder.start();
     } catch (IOException | RuntimeException e) {
       String output = ChildOutput.toFile(log).tail(40);

@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -137,9 +139,9 @@ public final class DemoCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (pipeline.invalidator().metrics().evictions() == before) {
       if (System.nanoTime() > deadline) {
-        throw new java.util.concurrent.TimeoutException("no eviction within 60 s of a change");
+        throw new TimeoutException("no eviction within 60 s of a change");
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+      LockSupport.parkNanos(10_000_000L);
     }
   }
 
