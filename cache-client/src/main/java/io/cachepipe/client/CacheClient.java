@@ -70,8 +70,8 @@ public final class CacheClient implements AutoCloseable {
   }
 
   /**
-   * A client of the Redis at {@code redisUri} with a 1 s command timeout. It connects on first
-   * use, so it can be created while Redis is down.
+   * A client of the Redis at {@code redisUri} with a 1 s command timeout. It connects on first use,
+   * so it can be created while Redis is down.
    *
    * @param fillDeadline a fill whose tag versions were read longer ago than this is dropped. Tag
    *     versions are kept far longer (the invalidator's tag version TTL, a day by default), so a
@@ -85,10 +85,11 @@ public final class CacheClient implements AutoCloseable {
    * A client of the Redis at {@code redisUri}.
    *
    * @param fillDeadline see {@link #create(String, Duration)}
-   * @param commandTimeout how long a Redis call (and a connection attempt) may take before the
-   *     read goes to the loader
+   * @param commandTimeout how long a Redis call (and a connection attempt) may take before the read
+   *     goes to the loader
    */
-  public static CacheClient create(String redisUri, Duration fillDeadline, Duration commandTimeout) {
+  public static CacheClient create(
+      String redisUri, Duration fillDeadline, Duration commandTimeout) {
     if (fillDeadline.isNegative() || fillDeadline.isZero()) {
       throw new IllegalArgumentException("fillDeadline must be positive");
     }
@@ -135,7 +136,8 @@ public final class CacheClient implements AutoCloseable {
    * @param type the value's type, mapped to and from JSON
    * @throws CacheLoadException if the loader fails
    */
-  public <T> T get(String key, Collection<String> tags, Duration ttl, Loader<T> loader, Class<T> type) {
+  public <T> T get(
+      String key, Collection<String> tags, Duration ttl, Loader<T> loader, Class<T> type) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     Objects.requireNonNull(type, "type");
@@ -153,7 +155,11 @@ public final class CacheClient implements AutoCloseable {
         stats.hits.increment();
         return value;
       } catch (JsonProcessingException e) {
-        LOG.warn("cached {} is not a {}: reloading ({})", key, type.getSimpleName(), e.getOriginalMessage());
+        LOG.warn(
+            "cached {} is not a {}: reloading ({})",
+            key,
+            type.getSimpleName(),
+            e.getOriginalMessage());
       }
     }
     stats.misses.increment();
@@ -172,8 +178,8 @@ public final class CacheClient implements AutoCloseable {
   }
 
   /**
-   * Reads the current versions of {@code tags}. Call it BEFORE reading the value from the source
-   * of truth, then {@link #fill} with the result.
+   * Reads the current versions of {@code tags}. Call it BEFORE reading the value from the source of
+   * truth, then {@link #fill} with the result.
    */
   public TagVersions versions(Collection<String> tags) {
     List<String> tagList = List.copyOf(tags);

@@ -2,8 +2,8 @@ package io.cachepipe.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cachepipe.core.redis.CacheKeys;
@@ -118,7 +118,8 @@ class CacheClientIT {
     assertThat(client.stats().fillsAccepted()).isZero();
 
     UserStats fresh =
-        client.get(KEY, List.of("user:42", "post:7"), TTL, () -> new UserStats(4, 130), UserStats.class);
+        client.get(
+            KEY, List.of("user:42", "post:7"), TTL, () -> new UserStats(4, 130), UserStats.class);
 
     assertThat(fresh).isEqualTo(new UserStats(4, 130));
     assertThat(redis.get(KEY)).isEqualTo("{\"post_count\":4,\"total_views\":130}");

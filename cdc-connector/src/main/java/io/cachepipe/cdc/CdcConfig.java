@@ -14,7 +14,8 @@ import java.util.Map;
  * @param slotName the logical replication slot
  * @param publicationName the publication of the watched tables
  * @param tables watched tables, schema-qualified; empty means the tables that tag rules name
- * @param requireReplicaIdentityFull refuse to start on a watched table without REPLICA IDENTITY FULL
+ * @param requireReplicaIdentityFull refuse to start on a watched table without REPLICA IDENTITY
+ *     FULL
  * @param pollInterval Debezium's poll interval
  * @param heartbeatInterval how often the slot is advanced when watched tables are idle
  * @param offsetsTopic topic of the engine's offsets
@@ -34,9 +35,11 @@ public record CdcConfig(
     Map<String, String> passThrough) {
 
   public static final ConfigField<String> NAME =
-      ConfigField.string("cachepipe.cdc.name", "cachepipe", "Name of the capture engine and its offsets.");
+      ConfigField.string(
+          "cachepipe.cdc.name", "cachepipe", "Name of the capture engine and its offsets.");
   public static final ConfigField<String> SLOT =
-      ConfigField.string("cachepipe.cdc.slot.name", "cachepipe", "Logical replication slot (created if missing).");
+      ConfigField.string(
+          "cachepipe.cdc.slot.name", "cachepipe", "Logical replication slot (created if missing).");
   public static final ConfigField<String> PUBLICATION =
       ConfigField.string(
           "cachepipe.cdc.publication.name",
@@ -68,7 +71,9 @@ public record CdcConfig(
               + " the slot then pins WAL while other tables are written).");
   public static final ConfigField<String> OFFSETS_TOPIC =
       ConfigField.string(
-          "cachepipe.cdc.offsets.topic", "cachepipe.offsets", "Kafka topic of the engine's offsets.");
+          "cachepipe.cdc.offsets.topic",
+          "cachepipe.offsets",
+          "Kafka topic of the engine's offsets.");
   public static final ConfigField<Duration> OFFSET_FLUSH_INTERVAL =
       ConfigField.millis(
           "cachepipe.cdc.offset.flush.interval.ms",

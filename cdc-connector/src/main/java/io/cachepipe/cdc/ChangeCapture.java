@@ -141,7 +141,8 @@ public final class ChangeCapture implements AutoCloseable {
       try {
         change = ChangeMapper.map(record);
       } catch (RuntimeException e) {
-        LOG.warn("dead-lettering unmappable record at {}: {}", record.sourceOffset(), e.getMessage());
+        LOG.warn(
+            "dead-lettering unmappable record at {}: {}", record.sourceOffset(), e.getMessage());
         sends.add(producer.send(deadLetter(record, e)));
         stats.deadLettered.increment();
         continue;
@@ -174,7 +175,8 @@ public final class ChangeCapture implements AutoCloseable {
       } catch (ExecutionException e) {
         // Not marking the batch processed keeps the offsets before it; failing the engine makes
         // the process restart from there.
-        throw new CdcException("Kafka did not accept a change: " + e.getCause().getMessage(), e.getCause());
+        throw new CdcException(
+            "Kafka did not accept a change: " + e.getCause().getMessage(), e.getCause());
       }
     }
   }

@@ -13,8 +13,8 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
- * Turns a Debezium change record (the Connect {@link Struct} envelope, no JSON converter in between)
- * into a {@link ChangeEvent}.
+ * Turns a Debezium change record (the Connect {@link Struct} envelope, no JSON converter in
+ * between) into a {@link ChangeEvent}.
  */
 final class ChangeMapper {
 
@@ -22,7 +22,8 @@ final class ChangeMapper {
 
   /** Whether {@code record} is a heartbeat: it carries no change, only an offset to commit. */
   static boolean isHeartbeat(SourceRecord record) {
-    return record.topic() != null && record.topic().startsWith(DebeziumProperties.HEARTBEAT_TOPIC_PREFIX);
+    return record.topic() != null
+        && record.topic().startsWith(DebeziumProperties.HEARTBEAT_TOPIC_PREFIX);
   }
 
   /**
@@ -33,7 +34,8 @@ final class ChangeMapper {
   static ChangeEvent map(SourceRecord record) {
     if (!(record.value() instanceof Struct envelope)) {
       throw new IllegalArgumentException(
-          "not a change envelope: value is " + (record.value() == null ? "null" : record.value().getClass().getName()));
+          "not a change envelope: value is "
+              + (record.value() == null ? "null" : record.value().getClass().getName()));
     }
     Struct source = envelope.getStruct("source");
     String op = envelope.getString("op");

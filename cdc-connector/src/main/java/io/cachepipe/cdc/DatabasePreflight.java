@@ -27,7 +27,9 @@ final class DatabasePreflight {
   static void run(Connections connections, CdcConfig config, List<String> tables) {
     try (Connection db =
         DriverManager.getConnection(
-            connections.postgresUrl(), connections.postgresUser(), connections.postgresPassword())) {
+            connections.postgresUrl(),
+            connections.postgresUser(),
+            connections.postgresPassword())) {
       checkWalLevel(db);
       for (String table : tables) {
         checkReplicaIdentity(db, table, config.requireReplicaIdentityFull());
@@ -109,7 +111,10 @@ final class DatabasePreflight {
       List<String> quoted = tables.stream().map(DatabasePreflight::quoted).toList();
       try (Statement st = db.createStatement()) {
         st.execute(
-            "CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + String.join(", ", quoted));
+            "CREATE PUBLICATION "
+                + quoteIdent(publication)
+                + " FOR TABLE "
+                + String.join(", ", quoted));
       }
       LOG.info("created publication {} for {}", publication, tables);
       return;
@@ -149,7 +154,9 @@ final class DatabasePreflight {
 
   private static String[] split(String table) {
     int dot = table.indexOf('.');
-    return dot < 0 ? new String[] {"public", table} : new String[] {table.substring(0, dot), table.substring(dot + 1)};
+    return dot < 0
+        ? new String[] {"public", table}
+        : new String[] {table.substring(0, dot), table.substring(dot + 1)};
   }
 
   static String quoted(String table) {

@@ -29,7 +29,8 @@ final class DebeziumProperties {
     p.setProperty("offset.storage.topic", config.offsetsTopic());
     p.setProperty("offset.storage.partitions", "1");
     p.setProperty("offset.storage.replication.factor", Short.toString(topics.replicationFactor()));
-    p.setProperty("offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
+    p.setProperty(
+        "offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
     p.setProperty("bootstrap.servers", connections.kafkaBootstrap());
 
     p.setProperty("database.hostname", location.host());

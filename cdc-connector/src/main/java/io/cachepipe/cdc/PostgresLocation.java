@@ -8,8 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Host, port, database and parameters of a single-host PostgreSQL JDBC URL, which Debezium wants
- * as separate properties.
+ * Host, port, database and parameters of a single-host PostgreSQL JDBC URL, which Debezium wants as
+ * separate properties.
  */
 record PostgresLocation(String host, int port, String database, Map<String, String> parameters) {
 
@@ -18,7 +18,10 @@ record PostgresLocation(String host, int port, String database, Map<String, Stri
     String prefix = "jdbc:postgresql://";
     if (jdbcUrl == null || !jdbcUrl.startsWith(prefix)) {
       throw new ConfigException(
-          key + ": expected a URL like jdbc:postgresql://host:5432/database, got '" + jdbcUrl + "'");
+          key
+              + ": expected a URL like jdbc:postgresql://host:5432/database, got '"
+              + jdbcUrl
+              + "'");
     }
     URI uri;
     try {
@@ -28,8 +31,10 @@ record PostgresLocation(String host, int port, String database, Map<String, Stri
     }
     if (uri.getHost() == null || uri.getAuthority().contains(",")) {
       throw new ConfigException(
-          key + ": expected one host (the primary; logical replication reads from it), got '"
-              + jdbcUrl + "'");
+          key
+              + ": expected one host (the primary; logical replication reads from it), got '"
+              + jdbcUrl
+              + "'");
     }
     String path = uri.getPath() == null ? "" : uri.getPath();
     String database = path.startsWith("/") ? path.substring(1) : path;

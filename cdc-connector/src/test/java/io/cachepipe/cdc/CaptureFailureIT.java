@@ -45,7 +45,9 @@ class CaptureFailureIT {
 
     try (ChangeCapture capture = ChangeCapture.start(Settings.of(settings), failure::complete)) {
       Throwable reported = failure.get(60, TimeUnit.SECONDS);
-      assertThat(reported).isInstanceOf(CdcException.class).hasMessageContaining("capture engine stopped");
+      assertThat(reported)
+          .isInstanceOf(CdcException.class)
+          .hasMessageContaining("capture engine stopped");
       assertThat(capture.isStreaming()).isFalse();
       assertThatThrownBy(() -> capture.awaitStarted(Duration.ofSeconds(1)))
           .isInstanceOf(CdcException.class)

@@ -64,9 +64,12 @@ class ChangeCaptureIT {
     consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, topicPrefix + "-test-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                topicPrefix + "-test-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
             new StringDeserializer(),
             new ByteArrayDeserializer());
     consumer.subscribe(List.of(topics.changes()));
@@ -106,7 +109,9 @@ class ChangeCaptureIT {
     }
 
     List<ChangeEvent> changes = changesOf(post);
-    assertThat(changes).extracting(ChangeEvent::op).containsExactly(Op.INSERT, Op.UPDATE, Op.DELETE);
+    assertThat(changes)
+        .extracting(ChangeEvent::op)
+        .containsExactly(Op.INSERT, Op.UPDATE, Op.DELETE);
     ChangeEvent insert = changes.get(0);
     ChangeEvent update = changes.get(1);
     ChangeEvent delete = changes.get(2);
@@ -188,8 +193,7 @@ class ChangeCaptureIT {
   }
 
   @Test
-  void aMissingPublicationIsCreatedForTheWatchedTablesAndAPartialOneIsExtended()
-      throws Exception {
+  void aMissingPublicationIsCreatedForTheWatchedTablesAndAPartialOneIsExtended() throws Exception {
     Map<String, String> fresh =
         settingsFor("public.posts,public.users", db.name() + "_p", "fresh_pub", "fresh");
     assertThat(publishedTables("fresh_pub")).isEmpty();

@@ -21,11 +21,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ChangeMapperTest {
 
   private static final Schema KEY =
-      SchemaBuilder.struct().name("cachepipe.public.posts.Key")
+      SchemaBuilder.struct()
+          .name("cachepipe.public.posts.Key")
           .field("id", Schema.INT64_SCHEMA)
           .build();
   private static final Schema ROW =
-      SchemaBuilder.struct().name("cachepipe.public.posts.Value").optional()
+      SchemaBuilder.struct()
+          .name("cachepipe.public.posts.Value")
+          .optional()
           .field("id", Schema.INT64_SCHEMA)
           .field("author_id", Schema.INT64_SCHEMA)
           .field("title", Schema.OPTIONAL_STRING_SCHEMA)
@@ -33,7 +36,8 @@ class ChangeMapperTest {
           .field("thumbnail", Schema.OPTIONAL_BYTES_SCHEMA)
           .build();
   private static final Schema SOURCE =
-      SchemaBuilder.struct().name("io.debezium.connector.postgresql.Source")
+      SchemaBuilder.struct()
+          .name("io.debezium.connector.postgresql.Source")
           .field("schema", Schema.STRING_SCHEMA)
           .field("table", Schema.STRING_SCHEMA)
           .field("txId", Schema.OPTIONAL_INT64_SCHEMA)
@@ -41,9 +45,11 @@ class ChangeMapperTest {
           .field("ts_ms", Schema.INT64_SCHEMA)
           .field("ts_us", Schema.OPTIONAL_INT64_SCHEMA)
           .build();
+
   /** A source block of an older Debezium: milliseconds only. */
   private static final Schema SOURCE_MS_ONLY =
-      SchemaBuilder.struct().name("io.debezium.connector.postgresql.Source")
+      SchemaBuilder.struct()
+          .name("io.debezium.connector.postgresql.Source")
           .field("schema", Schema.STRING_SCHEMA)
           .field("table", Schema.STRING_SCHEMA)
           .field("txId", Schema.OPTIONAL_INT64_SCHEMA)
@@ -139,18 +145,31 @@ class ChangeMapperTest {
   @Test
   void aRecordThatIsNotAChangeEnvelopeIsRefused() {
     SourceRecord notAStruct =
-        new SourceRecord(Map.of(), Map.of(), "cachepipe.public.posts", null, null, null, Schema.STRING_SCHEMA, "x");
+        new SourceRecord(
+            Map.of(),
+            Map.of(),
+            "cachepipe.public.posts",
+            null,
+            null,
+            null,
+            Schema.STRING_SCHEMA,
+            "x");
     Schema noOp = SchemaBuilder.struct().field("after", ROW).build();
     SourceRecord noEnvelope =
         new SourceRecord(
-            Map.of(), Map.of(), "cachepipe.public.posts", null, null, null, noOp,
+            Map.of(),
+            Map.of(),
+            "cachepipe.public.posts",
+            null,
+            null,
+            null,
+            noOp,
             new Struct(noOp).put("after", row(7, 1, "t")));
 
     assertThatThrownBy(() -> ChangeMapper.map(notAStruct))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not a change envelope");
-    assertThatThrownBy(() -> ChangeMapper.map(noEnvelope))
-        .isInstanceOf(RuntimeException.class);
+    assertThatThrownBy(() -> ChangeMapper.map(noEnvelope)).isInstanceOf(RuntimeException.class);
   }
 
   @Test
@@ -184,7 +203,8 @@ class ChangeMapperTest {
 
   private static SourceRecord record(String op, Struct before, Struct after, Struct source) {
     Schema envelope =
-        SchemaBuilder.struct().name("cachepipe.public.posts.Envelope")
+        SchemaBuilder.struct()
+            .name("cachepipe.public.posts.Envelope")
             .field("before", ROW)
             .field("after", ROW)
             .field("source", source.schema())
@@ -200,8 +220,14 @@ class ChangeMapperTest {
             .put("ts_ms", TS_MS + 5);
     Struct key = new Struct(KEY).put("id", (after != null ? after : before).getInt64("id"));
     return new SourceRecord(
-        Map.of("server", "cachepipe"), Map.of("lsn", 987_654_321L),
-        "cachepipe.public.posts", null, KEY, key, envelope, value);
+        Map.of("server", "cachepipe"),
+        Map.of("lsn", 987_654_321L),
+        "cachepipe.public.posts",
+        null,
+        KEY,
+        key,
+        envelope,
+        value);
   }
 
   private static SourceRecord topicRecord(String topic) {

@@ -15,7 +15,8 @@ class DebeziumPropertiesTest {
 
   private static final Map<String, String> BASE =
       Map.of(
-          "cachepipe.postgres.url", "jdbc:postgresql://db.example.com:6543/shop?sslmode=verify-full",
+          "cachepipe.postgres.url",
+              "jdbc:postgresql://db.example.com:6543/shop?sslmode=verify-full",
           "cachepipe.postgres.user", "capture",
           "cachepipe.postgres.password", "s3cret",
           "kafka.bootstrap.servers", "kafka-1:9092,kafka-2:9092",

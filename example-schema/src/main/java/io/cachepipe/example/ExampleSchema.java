@@ -16,10 +16,6 @@ public final class ExampleSchema {
 
   /** Applies every pending migration to the database at {@code jdbcUrl}. */
   public static void migrate(String jdbcUrl, String user, String password) {
-    Flyway.configure()
-        .dataSource(jdbcUrl, user, password)
-        .locations(LOCATION)
-        .load()
-        .migrate();
+    Flyway.configure().dataSource(jdbcUrl, user, password).locations(LOCATION).load().migrate();
   }
 }

@@ -116,7 +116,11 @@ final class EvictionStep implements Runnable {
           Invalidation i = entry.getValue();
           LOG.debug(
               "evicted tag {} ({} live keys) for {} {} at lsn {}",
-              i.tag(), keys.size(), i.op().wireName(), i.table(), i.lsn());
+              i.tag(),
+              keys.size(),
+              i.op().wireName(),
+              i.table(),
+              i.lsn());
         }
       }
     }
@@ -156,12 +160,13 @@ final class EvictionStep implements Runnable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
-      partitions.forEach(p -> {
-        OffsetAndMetadata offset = processed.remove(p);
-        if (offset != null) {
-          mine.put(p, offset);
-        }
-      });
+      partitions.forEach(
+          p -> {
+            OffsetAndMetadata offset = processed.remove(p);
+            if (offset != null) {
+              mine.put(p, offset);
+            }
+          });
       if (!mine.isEmpty()) {
         consumer.commitSync(mine);
       }

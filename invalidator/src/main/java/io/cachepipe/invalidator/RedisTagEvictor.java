@@ -21,10 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Evicts tags with one preloaded Lua script per tag (EVALSHA), all tags of a batch pipelined in
- * one round trip: no KEYS, no SCAN, cost proportional to the entries under the tags, not to the
- * keyspace. While Redis is unreachable it retries the batch with backoff and does not return, so
- * no invalidation is committed past an unapplied eviction. Owns its connection: not thread-safe.
+ * Evicts tags with one preloaded Lua script per tag (EVALSHA), all tags of a batch pipelined in one
+ * round trip: no KEYS, no SCAN, cost proportional to the entries under the tags, not to the
+ * keyspace. While Redis is unreachable it retries the batch with backoff and does not return, so no
+ * invalidation is committed past an unapplied eviction. Owns its connection: not thread-safe.
  */
 public final class RedisTagEvictor implements TagEvictor {
 
@@ -45,7 +45,9 @@ public final class RedisTagEvictor implements TagEvictor {
    * @param maxBackoff the longest wait between retries while Redis is unreachable
    */
   public RedisTagEvictor(
-      StatefulRedisConnection<String, String> connection, Duration versionTtl, Duration maxBackoff) {
+      StatefulRedisConnection<String, String> connection,
+      Duration versionTtl,
+      Duration maxBackoff) {
     this.connection = connection;
     this.redis = connection.async();
     this.versionTtlMillis = Long.toString(versionTtl.toMillis());
@@ -61,9 +63,11 @@ public final class RedisTagEvictor implements TagEvictor {
         return pipelined(tags);
       } catch (RedisException | ExecutionException | TimeoutException e) {
         if (closed) {
-          throw new IllegalStateException("evictor closed with " + tags.size() + " tags unapplied", e);
+          throw new IllegalStateException(
+              "evictor closed with " + tags.size() + " tags unapplied", e);
         }
-        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        Throwable cause =
+            e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         if (cause instanceof RedisNoScriptException) {
           sha = null; // Redis restarted or flushed its scripts: load it again, retry at once
           continue;

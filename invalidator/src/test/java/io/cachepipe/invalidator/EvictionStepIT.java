@@ -7,7 +7,6 @@ import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Op;
-import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
@@ -90,7 +89,9 @@ class EvictionStepIT {
 
     await().atMost(WAIT).until(() -> redis.exists("cp:post:7", "cp:user_stats:1") == 0);
     List<EvictionReport> reports = readReports(2);
-    assertThat(reports).extracting(EvictionReport::tag).containsExactlyInAnyOrder("post:7", "user:1");
+    assertThat(reports)
+        .extracting(EvictionReport::tag)
+        .containsExactlyInAnyOrder("post:7", "user:1");
     assertThat(reports)
         .filteredOn(r -> r.tag().equals("user:1"))
         .singleElement()
@@ -102,7 +103,10 @@ class EvictionStepIT {
   void unreadableInvalidationIsDeadLetteredAndTheStepGoesOn() {
     cache("cp:user:9", "user:9");
     send(topics.invalidations(), "user:9", "not json".getBytes(StandardCharsets.UTF_8));
-    send(topics.invalidations(), "user:9", Invalidation.CONTRACT.encode(Invalidation.of("user:9", postUpdate(1, 9, 5))));
+    send(
+        topics.invalidations(),
+        "user:9",
+        Invalidation.CONTRACT.encode(Invalidation.of("user:9", postUpdate(1, 9, 5))));
 
     await().atMost(WAIT).until(() -> redis.exists("cp:user:9") == 0);
     ConsumerRecord<byte[], byte[]> dead = readOne(topics.deadLetter());
@@ -115,28 +119,41 @@ class EvictionStepIT {
   @Test
   void appliedInvalidationsAreCommittedSoARestartDoesNotReplayThem() throws Exception {
     cache("cp:user:3", "user:3");
-    send(topics.invalidations(), "user:3", Invalidation.CONTRACT.encode(Invalidation.of("user:3", postUpdate(2, 3, 5))));
+    send(
+        topics.invalidations(),
+        "user:3",
+        Invalidation.CONTRACT.encode(Invalidation.of("user:3", postUpdate(2, 3, 5))));
     await().atMost(WAIT).until(() -> redis.exists("cp:user:3") == 0);
 
     String group = Invalidator.evictionGroup(InvalidatorConfig.from(settings));
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestServers.kafka().bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(Map.of("bootstrap.servers", TestServers.kafka().bootstrapServers()))) {
       await("the eviction step commits what it applied")
           .atMost(WAIT)
           .until(
               () ->
-                  admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().values().stream()
-                      .mapToLong(o -> o.offset())
-                      .sum()
+                  admin
+                          .listConsumerGroupOffsets(group)
+                          .partitionsToOffsetAndMetadata()
+                          .get()
+                          .values()
+                          .stream()
+                          .mapToLong(o -> o.offset())
+                          .sum()
                       == 1);
     }
   }
 
   private static ChangeEvent postUpdate(long post, long author, long lsn) {
     return ChangeEvent.of(
-        Op.UPDATE, "public.posts", Map.of("id", post),
+        Op.UPDATE,
+        "public.posts",
+        Map.of("id", post),
         Map.of("id", post, "author_id", author, "view_count", 1),
         Map.of("id", post, "author_id", author, "view_count", 2),
-        lsn, System.currentTimeMillis() * 1000, 1);
+        lsn,
+        System.currentTimeMillis() * 1000,
+        1);
   }
 
   private void cache(String key, String tag) {
@@ -158,10 +175,15 @@ class EvictionStepIT {
   private List<EvictionReport> readReports(int count) {
     List<EvictionReport> reports = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(topics.evictions())) {
-      await().atMost(WAIT).until(() -> {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> reports.add(EvictionReport.CONTRACT.decode(r.value())));
-        return reports.size() >= count;
-      });
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                consumer
+                    .poll(Duration.ofMillis(200))
+                    .forEach(r -> reports.add(EvictionReport.CONTRACT.decode(r.value())));
+                return reports.size() >= count;
+              });
     }
     return reports;
   }
@@ -169,10 +191,13 @@ class EvictionStepIT {
   private ConsumerRecord<byte[], byte[]> readOne(String topic) {
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(topic)) {
-      await().atMost(WAIT).until(() -> {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-        return !records.isEmpty();
-      });
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                return !records.isEmpty();
+              });
     }
     return records.get(0);
   }
@@ -181,11 +206,16 @@ class EvictionStepIT {
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                TestServers.kafka().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class));
     consumer.subscribe(List.of(topic));
     return consumer;
   }

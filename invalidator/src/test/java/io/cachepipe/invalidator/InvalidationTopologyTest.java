@@ -43,14 +43,16 @@ class InvalidationTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     driver =
         new TopologyTestDriver(
-            InvalidationTopology.build(TagRules.from(Settings.empty()), TOPICS, metrics),
-            props);
+            InvalidationTopology.build(TagRules.from(Settings.empty()), TOPICS, metrics), props);
     changes =
-        driver.createInputTopic(TOPICS.changes(), new ByteArraySerializer(), new ByteArraySerializer());
+        driver.createInputTopic(
+            TOPICS.changes(), new ByteArraySerializer(), new ByteArraySerializer());
     invalidationsOut =
-        driver.createOutputTopic(TOPICS.invalidations(), new StringDeserializer(), new ByteArrayDeserializer());
+        driver.createOutputTopic(
+            TOPICS.invalidations(), new StringDeserializer(), new ByteArrayDeserializer());
     deadLetters =
-        driver.createOutputTopic(TOPICS.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        driver.createOutputTopic(
+            TOPICS.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   @AfterEach
@@ -62,10 +64,14 @@ class InvalidationTopologyTest {
   void postUpdateInvalidatesThePostAndItsAuthorKeyedByTag() {
     ChangeEvent change =
         ChangeEvent.of(
-            Op.UPDATE, "public.posts", Map.of("id", 7),
+            Op.UPDATE,
+            "public.posts",
+            Map.of("id", 7),
             Map.of("id", 7, "author_id", 1, "view_count", 1),
             Map.of("id", 7, "author_id", 1, "view_count", 2),
-            1234, 1_700_000_000_000_000L, 99);
+            1234,
+            1_700_000_000_000_000L,
+            99);
     pipe(change);
 
     List<TestRecord<String, byte[]>> out = invalidationsOut.readRecordsToList();
@@ -83,8 +89,14 @@ class InvalidationTopologyTest {
   void postMovedBetweenAuthorsInvalidatesBothAuthors() {
     pipe(
         ChangeEvent.of(
-            Op.UPDATE, "public.posts", Map.of("id", 7),
-            Map.of("id", 7, "author_id", 1), Map.of("id", 7, "author_id", 2), 1, 1, 1));
+            Op.UPDATE,
+            "public.posts",
+            Map.of("id", 7),
+            Map.of("id", 7, "author_id", 1),
+            Map.of("id", 7, "author_id", 2),
+            1,
+            1,
+            1));
 
     assertThat(invalidationsOut.readKeyValuesToMap().keySet())
         .containsExactlyInAnyOrder("post:7", "user:1", "user:2");
@@ -92,7 +104,9 @@ class InvalidationTopologyTest {
 
   @Test
   void changeOfUnwatchedTableInvalidatesNothingAndIsCounted() {
-    pipe(ChangeEvent.of(Op.INSERT, "public.audit_log", Map.of("id", 1), null, Map.of("id", 1), 1, 1, 1));
+    pipe(
+        ChangeEvent.of(
+            Op.INSERT, "public.audit_log", Map.of("id", 1), null, Map.of("id", 1), 1, 1, 1));
 
     assertThat(invalidationsOut.isEmpty()).isTrue();
     assertThat(metrics.unwatchedChanges()).isEqualTo(1);
@@ -102,12 +116,14 @@ class InvalidationTopologyTest {
   void unreadableChangeIsDeadLetteredWithItsReasonAndTheStageGoesOn() {
     byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
     changes.pipeInput("k".getBytes(StandardCharsets.UTF_8), garbage);
-    pipe(ChangeEvent.of(Op.DELETE, "public.users", Map.of("id", 5), Map.of("id", 5), null, 2, 2, 2));
+    pipe(
+        ChangeEvent.of(Op.DELETE, "public.users", Map.of("id", 5), Map.of("id", 5), null, 2, 2, 2));
 
     TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
     assertThat(dead.value()).isEqualTo(garbage);
     assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).contains("not JSON");
-    assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE)).startsWith(TOPICS.changes() + "/");
+    assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE))
+        .startsWith(TOPICS.changes() + "/");
     assertThat(invalidationsOut.readKeyValuesToMap().keySet()).containsExactly("user:5");
     assertThat(metrics.deadLettered()).isEqualTo(1);
   }
@@ -117,8 +133,14 @@ class InvalidationTopologyTest {
     // author_id equals id: post:5 and user:5 are still two tags; before and after agree.
     pipe(
         ChangeEvent.of(
-            Op.UPDATE, "public.posts", Map.of("id", 5),
-            Map.of("id", 5, "author_id", 5), Map.of("id", 5, "author_id", 5), 1, 1, 1));
+            Op.UPDATE,
+            "public.posts",
+            Map.of("id", 5),
+            Map.of("id", 5, "author_id", 5),
+            Map.of("id", 5, "author_id", 5),
+            1,
+            1,
+            1));
 
     assertThat(invalidationsOut.readRecordsToList())
         .extracting(TestRecord::key)

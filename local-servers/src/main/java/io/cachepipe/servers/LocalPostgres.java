@@ -22,9 +22,9 @@ import java.util.regex.Pattern;
 public final class LocalPostgres implements AutoCloseable {
 
   /**
-   * Server settings. The first four make logical decoding possible (Debezium's pgoutput plugin,
-   * one slot and one WAL sender per connector, query statistics). The last two trade crash safety
-   * for speed: acceptable only because the server and its data are thrown away.
+   * Server settings. The first four make logical decoding possible (Debezium's pgoutput plugin, one
+   * slot and one WAL sender per connector, query statistics). The last two trade crash safety for
+   * speed: acceptable only because the server and its data are thrown away.
    *
    * <p>{@code synchronous_commit} is set on (zonky's default is off): with it off, a commit's WAL
    * reaches the WAL sender only when the WAL writer flushes it ({@code wal_writer_delay}, 200 ms),
@@ -71,8 +71,8 @@ public final class LocalPostgres implements AutoCloseable {
   }
 
   /**
-   * Like {@link #start()}, with server settings that replace the defaults (e.g. {@code wal_level
-   * = replica}, to show what happens on a server not set up for logical replication).
+   * Like {@link #start()}, with server settings that replace the defaults (e.g. {@code wal_level =
+   * replica}, to show what happens on a server not set up for logical replication).
    */
   public static LocalPostgres start(Map<String, String> settings) {
     ScratchDirectory dir = ScratchDirectory.create("cachepipe-postgres-");

@@ -23,6 +23,7 @@ public final class Main implements Runnable {
 
   /** Exit code of a failed run. */
   public static final int FAILED = 1;
+
   /** Exit code of bad usage or configuration. */
   public static final int BAD_CONFIG = 2;
 

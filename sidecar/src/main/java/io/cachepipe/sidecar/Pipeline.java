@@ -31,7 +31,8 @@ public final class Pipeline implements AutoCloseable {
    *
    * @param onFailure called when a running stage fails by itself
    */
-  public static Pipeline start(Settings settings, Set<Stage> stages, Consumer<Throwable> onFailure) {
+  public static Pipeline start(
+      Settings settings, Set<Stage> stages, Consumer<Throwable> onFailure) {
     Pipeline pipeline = new Pipeline();
     try {
       if (stages.contains(Stage.WARMER)) {

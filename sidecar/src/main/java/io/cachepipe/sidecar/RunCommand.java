@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -26,10 +26,17 @@ final class RunCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Properties file (see cachepipe.example.properties).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Properties file (see cachepipe.example.properties).")
   Path config;
 
-  @Option(names = "--stages", paramLabel = "LIST", description = "Stages to run: all, or any of cdc, invalidator, warmer (overrides cachepipe.stages).")
+  @Option(
+      names = "--stages",
+      paramLabel = "LIST",
+      description =
+          "Stages to run: all, or any of cdc, invalidator, warmer (overrides cachepipe.stages).")
   String stages;
 
   @Override

@@ -18,7 +18,9 @@ public final class SidecarConfig {
 
   public static final ConfigField<List<String>> STAGES =
       ConfigField.list(
-          "cachepipe.stages", "all", "Stages this process runs: all, or any of cdc, invalidator, warmer.");
+          "cachepipe.stages",
+          "all",
+          "Stages this process runs: all, or any of cdc, invalidator, warmer.");
 
   private SidecarConfig() {}
 

@@ -11,8 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The main job, as a newcomer runs it: {@code cachepipe demo} on its own embedded servers (a
- * zonky PostgreSQL, a Kafka broker in a child JVM, a redis-server child) ends with no stale entry.
+ * The main job, as a newcomer runs it: {@code cachepipe demo} on its own embedded servers (a zonky
+ * PostgreSQL, a Kafka broker in a child JVM, a redis-server child) ends with no stale entry.
  */
 class DemoIT {
 
@@ -25,7 +25,15 @@ class DemoIT {
       System.setOut(out);
       exit =
           Main.commandLine()
-              .execute("demo", "--duration", "8s", "--json", "--write-rate", "100", "--read-rate", "300");
+              .execute(
+                  "demo",
+                  "--duration",
+                  "8s",
+                  "--json",
+                  "--write-rate",
+                  "100",
+                  "--read-rate",
+                  "300");
     } finally {
       System.setOut(original);
     }

@@ -19,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -157,7 +156,8 @@ class PipelineIT {
         .atMost(WAIT)
         .until(() -> pipeline.warmer().warmed() > warmedBefore && statsMatchDatabase(key));
     Map<?, ?> cached = Json.mapper().readValue(redis.get(key), Map.class);
-    assertThat(((Number) cached.get("total_views")).longValue()).isEqualTo(statsOf(7).get("total_views"));
+    assertThat(((Number) cached.get("total_views")).longValue())
+        .isEqualTo(statsOf(7).get("total_views"));
   }
 
   private static boolean statsMatchDatabase(String key) throws Exception {
@@ -177,7 +177,8 @@ class PipelineIT {
         ResultSet rs =
             st.executeQuery(
                 "SELECT count(*), coalesce(sum(view_count), 0) FROM posts WHERE author_id = "
-                    + author + " AND is_deleted = false")) {
+                    + author
+                    + " AND is_deleted = false")) {
       rs.next();
       return Map.of("post_count", rs.getLong(1), "total_views", rs.getLong(2));
     }
@@ -193,9 +194,7 @@ class PipelineIT {
   }
 
   private static void awaitEvicted(String... keys) {
-    await("eviction of " + List.of(keys))
-        .atMost(WAIT)
-        .until(() -> redis.exists(keys) == 0);
+    await("eviction of " + List.of(keys)).atMost(WAIT).until(() -> redis.exists(keys) == 0);
   }
 
   private static void sql(String statement) throws SQLException {

@@ -80,8 +80,11 @@ class RunCommandIT {
           .pollInterval(Duration.ofMillis(500))
           .until(
               () -> {
-                assertThat(run.isAlive()).as("run is alive; see %s", dir.resolve("run.log")).isTrue();
-                cache.get(key, List.of("user:1"), Duration.ofHours(1), () -> Map.of("id", 1), Map.class);
+                assertThat(run.isAlive())
+                    .as("run is alive; see %s", dir.resolve("run.log"))
+                    .isTrue();
+                cache.get(
+                    key, List.of("user:1"), Duration.ofHours(1), () -> Map.of("id", 1), Map.class);
                 sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
                 // Until the process streams, a commit goes unseen: then try again.
                 try {

@@ -4,11 +4,11 @@ import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
 import java.nio.file.Files;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.common.utils.Exit;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.kafka.common.test.TestKitNodes;
-import org.apache.kafka.server.common.MetadataVersion;
 
 /** Fixtures backed by local processes: no Docker needed. */
 final class LocalFixtures {

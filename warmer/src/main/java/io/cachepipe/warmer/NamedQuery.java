@@ -8,8 +8,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * SQL with {@code :name} parameters, turned into a JDBC statement with {@code ?} placeholders.
- * A {@code ::type} cast is left alone.
+ * SQL with {@code :name} parameters, turned into a JDBC statement with {@code ?} placeholders. A
+ * {@code ::type} cast is left alone.
  *
  * @param sql the JDBC SQL
  * @param order the parameter of each {@code ?}, in order
@@ -28,7 +28,8 @@ public record NamedQuery(String sql, List<String> order) {
     }
     m.appendTail(sql);
     if (order.isEmpty()) {
-      throw new ConfigException(key + ": expected a query with :named parameters taken from the key");
+      throw new ConfigException(
+          key + ": expected a query with :named parameters taken from the key");
     }
     return new NamedQuery(sql.toString(), List.copyOf(order));
   }

@@ -104,19 +104,27 @@ public record WarmableEntry(
       }
       tags.add(t);
     }
-    NamedQuery query = NamedQuery.parse(base + "query", required(base + "query", fields.get("query")));
+    NamedQuery query =
+        NamedQuery.parse(base + "query", required(base + "query", fields.get("query")));
     if (!key.columns().containsAll(query.parameters())) {
       throw new ConfigException(
-          base + "query: parameters " + query.parameters() + " must all be placeholders of the key '" + key + "'");
+          base
+              + "query: parameters "
+              + query.parameters()
+              + " must all be placeholders of the key '"
+              + key
+              + "'");
     }
     long ttlMillis;
     try {
       ttlMillis = Long.parseLong(fields.getOrDefault("ttl.ms", "300000").trim());
     } catch (NumberFormatException e) {
-      throw ConfigException.badValue(base + "ttl.ms", "a whole number of milliseconds", fields.get("ttl.ms"));
+      throw ConfigException.badValue(
+          base + "ttl.ms", "a whole number of milliseconds", fields.get("ttl.ms"));
     }
     if (ttlMillis < 1) {
-      throw ConfigException.badValue(base + "ttl.ms", "a whole number of milliseconds >= 1", fields.get("ttl.ms"));
+      throw ConfigException.badValue(
+          base + "ttl.ms", "a whole number of milliseconds >= 1", fields.get("ttl.ms"));
     }
     return new WarmableEntry(name, key, List.copyOf(tags), query, Duration.ofMillis(ttlMillis));
   }

@@ -48,8 +48,7 @@ import org.slf4j.LoggerFactory;
  * cache-client's fenced path. It reads eviction reports, not invalidations, so a recompute always
  * starts after the eviction it answers and is not deleted by it.
  *
- * <p>Offsets are committed after the batch's recomputes finished: a crash re-warms, it never
- * skips.
+ * <p>Offsets are committed after the batch's recomputes finished: a crash re-warms, it never skips.
  */
 public final class Warmer implements AutoCloseable {
 
@@ -81,7 +80,8 @@ public final class Warmer implements AutoCloseable {
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
     this.cache = CacheClient.create(connections.redisUri());
     this.database = dataSource(connections, config.poolSize());
-    this.recomputes = Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
+    this.recomputes =
+        Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
     this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
     consumer.subscribe(
         List.of(topics.evictions()),
@@ -139,12 +139,18 @@ public final class Warmer implements AutoCloseable {
       try {
         report = EvictionReport.CONTRACT.decode(record.value());
       } catch (MalformedMessageException e) {
-        LOG.warn("skipping unreadable eviction report at {}@{}: {}", record.partition(), record.offset(), e.getMessage());
+        LOG.warn(
+            "skipping unreadable eviction report at {}@{}: {}",
+            record.partition(),
+            record.offset(),
+            e.getMessage());
         continue;
       }
       for (String key : report.liveKeys()) {
         for (WarmableEntry entry : entries) {
-          entry.match(key).ifPresent(params -> keys.putIfAbsent(key, new Recompute(entry, key, params)));
+          entry
+              .match(key)
+              .ifPresent(params -> keys.putIfAbsent(key, new Recompute(entry, key, params)));
         }
       }
     }
@@ -187,7 +193,8 @@ public final class Warmer implements AutoCloseable {
     }
   }
 
-  private Map<String, Object> query(NamedQuery query, Map<String, String> params) throws SQLException {
+  private Map<String, Object> query(NamedQuery query, Map<String, String> params)
+      throws SQLException {
     try (Connection db = database.getConnection();
         PreparedStatement st = db.prepareStatement(query.sql())) {
       List<String> values = query.bind(params);

@@ -32,8 +32,7 @@ class NamedQueryTest {
 
   @Test
   void aRepeatedParameterIsBoundAtEachOfItsPlacesInOrder() {
-    NamedQuery query =
-        NamedQuery.parse("q", "SELECT 1 FROM t WHERE a = :a OR b = :b OR c = :a");
+    NamedQuery query = NamedQuery.parse("q", "SELECT 1 FROM t WHERE a = :a OR b = :b OR c = :a");
 
     assertThat(query.sql()).isEqualTo("SELECT 1 FROM t WHERE a = ? OR b = ? OR c = ?");
     assertThat(query.order()).containsExactly("a", "b", "a");

@@ -52,16 +52,23 @@ class WarmableEntryTest {
   void aConfiguredEntryReplacesTheExampleAndMayHaveSeveralTags() {
     List<WarmableEntry> entries =
         WarmableEntry.from(
-            entry("post_view", "cp:post_view:{author_id}:{id}", "user:{author_id}, post:{id}",
-                "SELECT title FROM posts WHERE id = :id AND author_id = :author_id", "1000"));
+            entry(
+                "post_view",
+                "cp:post_view:{author_id}:{id}",
+                "user:{author_id}, post:{id}",
+                "SELECT title FROM posts WHERE id = :id AND author_id = :author_id",
+                "1000"));
 
-    assertThat(entries).singleElement().satisfies(e -> {
-      assertThat(e.name()).isEqualTo("post_view");
-      assertThat(e.ttl()).isEqualTo(Duration.ofSeconds(1));
-      assertThat(e.match("cp:post_view:3:7")).contains(Map.of("author_id", "3", "id", "7"));
-      assertThat(e.tagsFor(Map.of("author_id", "3", "id", "7")))
-          .containsExactly("user:3", "post:7");
-    });
+    assertThat(entries)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.name()).isEqualTo("post_view");
+              assertThat(e.ttl()).isEqualTo(Duration.ofSeconds(1));
+              assertThat(e.match("cp:post_view:3:7")).contains(Map.of("author_id", "3", "id", "7"));
+              assertThat(e.tagsFor(Map.of("author_id", "3", "id", "7")))
+                  .containsExactly("user:3", "post:7");
+            });
   }
 
   @Test
@@ -69,8 +76,12 @@ class WarmableEntryTest {
     assertThatThrownBy(
             () ->
                 WarmableEntry.from(
-                    entry("stats", "cp:stats:{id}", "user:{author_id}",
-                        "SELECT 1 WHERE :id = 1", "1000")))
+                    entry(
+                        "stats",
+                        "cp:stats:{id}",
+                        "user:{author_id}",
+                        "SELECT 1 WHERE :id = 1",
+                        "1000")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(P + "stats.tags:")
         .hasMessageContaining("user:{author_id}");
@@ -81,8 +92,12 @@ class WarmableEntryTest {
     assertThatThrownBy(
             () ->
                 WarmableEntry.from(
-                    entry("stats", "cp:stats:{id}", "post:{id}",
-                        "SELECT 1 FROM posts WHERE id = :id AND author_id = :author_id", "1000")))
+                    entry(
+                        "stats",
+                        "cp:stats:{id}",
+                        "post:{id}",
+                        "SELECT 1 FROM posts WHERE id = :id AND author_id = :author_id",
+                        "1000")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(P + "stats.query:")
         .hasMessageContaining("author_id");
@@ -94,8 +109,7 @@ class WarmableEntryTest {
       assertThatThrownBy(
               () ->
                   WarmableEntry.from(
-                      entry("stats", "cp:stats:{id}", "post:{id}",
-                          "SELECT 1 WHERE :id = 1", bad)))
+                      entry("stats", "cp:stats:{id}", "post:{id}", "SELECT 1 WHERE :id = 1", bad)))
           .as("ttl.ms = %s", bad)
           .isInstanceOf(ConfigException.class)
           .hasMessageStartingWith(P + "stats.ttl.ms:")

@@ -5,9 +5,9 @@ import io.cachepipe.core.json.JsonContract;
 import java.util.List;
 
 /**
- * What one eviction step did in Redis, written to the evictions topic after the step completed.
- * The warmer reads it rather than the invalidations topic, because it must act after the eviction:
- * a recompute that raced ahead of it would be deleted by it.
+ * What one eviction step did in Redis, written to the evictions topic after the step completed. The
+ * warmer reads it rather than the invalidations topic, because it must act after the eviction: a
+ * recompute that raced ahead of it would be deleted by it.
  *
  * @param version schema version ({@link #SCHEMA_VERSION})
  * @param tag the evicted tag

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cachepipe.core.json.JsonContract;
 
 /**
- * One tag to invalidate, as the invalidator writes it to the public invalidations topic (record key:
- * the tag). This is a versioned public contract: other services consume it.
+ * One tag to invalidate, as the invalidator writes it to the public invalidations topic (record
+ * key: the tag). This is a versioned public contract: other services consume it.
  *
  * @param version schema version ({@link #SCHEMA_VERSION})
  * @param tag the invalidated tag ({@code user:42})

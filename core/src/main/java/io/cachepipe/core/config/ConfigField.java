@@ -119,10 +119,7 @@ public final class ConfigField<T> {
         description,
         false,
         s ->
-            Arrays.stream(s.split(","))
-                .map(String::trim)
-                .filter(item -> !item.isEmpty())
-                .toList());
+            Arrays.stream(s.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList());
   }
 
   /** A value out of {@code allowed}. */
@@ -168,7 +165,8 @@ public final class ConfigField<T> {
   T parse(String raw) {
     String value = raw != null ? raw : defaultValue;
     if (value == null) {
-      throw new ConfigException(name + ": required, expected " + expected + " (" + description + ")");
+      throw new ConfigException(
+          name + ": required, expected " + expected + " (" + description + ")");
     }
     return parser.apply(value);
   }

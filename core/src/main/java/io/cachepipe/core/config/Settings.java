@@ -21,9 +21,9 @@ import java.util.TreeMap;
  * upper-case name with dots as underscores: {@code CACHEPIPE_REDIS_URI} sets {@code
  * cachepipe.redis.uri}), overridden by explicit values (command-line flags). Immutable.
  *
- * <p>Keys under {@code debezium.source.}, {@code kafka.} and cachepipe's own {@code cachepipe.}
- * are taken from the environment; pass-through subtrees are handed to the library they name
- * untouched (see {@link #subtree(String)}).
+ * <p>Keys under {@code debezium.source.}, {@code kafka.} and cachepipe's own {@code cachepipe.} are
+ * taken from the environment; pass-through subtrees are handed to the library they name untouched
+ * (see {@link #subtree(String)}).
  */
 public final class Settings {
 
@@ -62,7 +62,9 @@ public final class Settings {
       } catch (IOException e) {
         throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
       }
-      properties.stringPropertyNames().forEach(k -> values.put(k, properties.getProperty(k).trim()));
+      properties
+          .stringPropertyNames()
+          .forEach(k -> values.put(k, properties.getProperty(k).trim()));
     }
     values.putAll(fromEnvironment(env));
     values.putAll(overrides);
@@ -134,7 +136,8 @@ public final class Settings {
    * Fails on a {@code cachepipe.} key that is neither one of {@code known} nor under one of {@code
    * dynamicPrefixes}, naming the closest known key.
    */
-  public void requireKnownKeys(Collection<ConfigField<?>> known, Collection<String> dynamicPrefixes) {
+  public void requireKnownKeys(
+      Collection<ConfigField<?>> known, Collection<String> dynamicPrefixes) {
     Set<String> names = new java.util.HashSet<>();
     known.forEach(f -> names.add(f.name()));
     for (String key : values.keySet()) {

@@ -11,8 +11,8 @@ import java.util.Objects;
 
 /**
  * A versioned JSON message type: encodes records of {@code T} and decodes bytes into them, checking
- * the schema version field {@code v}. Decoding failures are {@link MalformedMessageException}s whose
- * message is fit to be a dead-letter reason.
+ * the schema version field {@code v}. Decoding failures are {@link MalformedMessageException}s
+ * whose message is fit to be a dead-letter reason.
  *
  * @param <T> the record type of the message
  */
@@ -76,7 +76,12 @@ public final class JsonContract<T> {
     }
     if (v.intValue() != version) {
       throw new MalformedMessageException(
-          name + ": schema version " + v.intValue() + " is not supported (expected " + version + ")");
+          name
+              + ": schema version "
+              + v.intValue()
+              + " is not supported (expected "
+              + version
+              + ")");
     }
     try {
       return reader.readValue(tree);

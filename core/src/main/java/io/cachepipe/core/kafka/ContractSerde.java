@@ -7,8 +7,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * A Kafka serde for a {@link JsonContract}. Deserializing a malformed message throws {@link
- * io.cachepipe.core.json.MalformedMessageException}; stages that must dead-letter such messages read
- * raw bytes and decode themselves instead.
+ * io.cachepipe.core.json.MalformedMessageException}; stages that must dead-letter such messages
+ * read raw bytes and decode themselves instead.
  */
 public final class ContractSerde<T> implements Serde<T> {
 

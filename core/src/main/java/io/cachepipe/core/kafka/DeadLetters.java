@@ -13,8 +13,10 @@ public final class DeadLetters {
 
   /** Header: why the message could not be processed. */
   public static final String REASON = "cachepipe.reason";
+
   /** Header: the stage that gave up on it. */
   public static final String STAGE = "cachepipe.stage";
+
   /** Header: topic, partition and offset it was read from, when it was read from Kafka. */
   public static final String SOURCE = "cachepipe.source";
 

@@ -68,7 +68,12 @@ public final class TagRules {
           String field = dot < 0 ? "" : key.substring(dot + 1);
           if (!RULE_FIELDS.contains(field)) {
             throw new ConfigException(
-                PREFIX + key + ": unknown rule field '" + field + "'; expected one of " + RULE_FIELDS);
+                PREFIX
+                    + key
+                    + ": unknown rule field '"
+                    + field
+                    + "'; expected one of "
+                    + RULE_FIELDS);
           }
           byName.computeIfAbsent(name, n -> new LinkedHashMap<>()).put(field, value);
         });

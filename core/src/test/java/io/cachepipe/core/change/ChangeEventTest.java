@@ -57,10 +57,12 @@ class ChangeEventTest {
             () -> ChangeEvent.of(null, "public.posts", Map.of(), null, Map.of("id", 1), 1, 2, 3))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'op'");
-    assertThatThrownBy(() -> ChangeEvent.of(Op.INSERT, " ", Map.of(), null, Map.of("id", 1), 1, 2, 3))
+    assertThatThrownBy(
+            () -> ChangeEvent.of(Op.INSERT, " ", Map.of(), null, Map.of("id", 1), 1, 2, 3))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'table'");
-    assertThatThrownBy(() -> ChangeEvent.of(Op.DELETE, "public.posts", Map.of(), null, null, 1, 2, 3))
+    assertThatThrownBy(
+            () -> ChangeEvent.of(Op.DELETE, "public.posts", Map.of(), null, null, 1, 2, 3))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("image");
   }

@@ -77,7 +77,8 @@ class ConfigFieldTest {
   void listSplitsOnCommasAndDropsEmptyItems() {
     ConfigField<List<String>> field = ConfigField.list("x.tables", "", "tables");
 
-    assertThat(field.parse(" public.users, ,public.posts,")).containsExactly("public.users", "public.posts");
+    assertThat(field.parse(" public.users, ,public.posts,"))
+        .containsExactly("public.users", "public.posts");
     assertThat(field.parse(null)).isEmpty();
   }
 

@@ -83,8 +83,7 @@ class JsonContractTest {
 
     EvictionReport report = EvictionReport.of(invalidation, List.of("cp:post:7"));
 
-    assertThat(report)
-        .isEqualTo(new EvictionReport(1, "post:7", 10L, 20L, List.of("cp:post:7")));
+    assertThat(report).isEqualTo(new EvictionReport(1, "post:7", 10L, 20L, List.of("cp:post:7")));
   }
 
   @Test
@@ -108,7 +107,8 @@ class JsonContractTest {
   @Test
   void invalidationOfAChangeCarriesTheChangesTableOpLsnCommitTimeAndTransaction() {
     ChangeEvent change =
-        ChangeEvent.of(Op.DELETE, "public.posts", Map.of("id", 7), Map.of("id", 7), null, 11L, 22L, 33L);
+        ChangeEvent.of(
+            Op.DELETE, "public.posts", Map.of("id", 7), Map.of("id", 7), null, 11L, 22L, 33L);
 
     assertThat(Invalidation.of("post:7", change))
         .isEqualTo(new Invalidation(1, "post:7", "public.posts", Op.DELETE, 11L, 22L, 33L));

@@ -229,8 +229,7 @@ class TagRulesTest {
                 "cachepipe.rule.bycategory.tag", "category:{category_id}"));
 
     TagResult result =
-        rules.tagsFor(
-            change(Op.UPDATE, "public.posts", post(7, 1, "old"), post(7, 1, "new")));
+        rules.tagsFor(change(Op.UPDATE, "public.posts", post(7, 1, "old"), post(7, 1, "new")));
 
     assertThat(result.tags()).containsExactly("post:7");
     assertThat(result.unrenderedRules()).containsExactly("bycategory");
@@ -242,8 +241,7 @@ class TagRulesTest {
         new TagRule("author", "public.posts", TagTemplate.parse("user:{author_id}"), null);
     Set<String> out = new java.util.LinkedHashSet<>(List.of("earlier"));
 
-    boolean rendered =
-        rule.collect(change(Op.INSERT, "public.posts", null, Map.of("id", 7)), out);
+    boolean rendered = rule.collect(change(Op.INSERT, "public.posts", null, Map.of("id", 7)), out);
 
     assertThat(rendered).isFalse();
     assertThat(out).containsExactly("earlier");

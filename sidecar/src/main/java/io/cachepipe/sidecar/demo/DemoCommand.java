@@ -41,37 +41,68 @@ import picocli.CommandLine.Option;
     })
 public final class DemoCommand implements Callable<Integer> {
 
-  @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class, description = "How long the workload runs (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--duration",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description = "How long the workload runs (default ${DEFAULT-VALUE}).")
   Duration duration;
 
-  @Option(names = "--json", description = "Make the last line of output one JSON object with the summary.")
+  @Option(
+      names = "--json",
+      description = "Make the last line of output one JSON object with the summary.")
   boolean json;
 
-  @Option(names = "--pg-url", paramLabel = "JDBC-URL", description = "Use this PostgreSQL (wal_level=logical) instead of an embedded one.")
+  @Option(
+      names = "--pg-url",
+      paramLabel = "JDBC-URL",
+      description = "Use this PostgreSQL (wal_level=logical) instead of an embedded one.")
   String pgUrl;
 
-  @Option(names = "--pg-user", defaultValue = "postgres", description = "User for --pg-url (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--pg-user",
+      defaultValue = "postgres",
+      description = "User for --pg-url (default ${DEFAULT-VALUE}).")
   String pgUser;
 
   @Option(names = "--pg-password", defaultValue = "", description = "Password for --pg-url.")
   String pgPassword;
 
-  @Option(names = "--kafka", paramLabel = "BOOTSTRAP", description = "Use this Kafka instead of a local broker.")
+  @Option(
+      names = "--kafka",
+      paramLabel = "BOOTSTRAP",
+      description = "Use this Kafka instead of a local broker.")
   String kafka;
 
-  @Option(names = "--redis", paramLabel = "URL", description = "Use this Redis (redis://host:port) instead of a redis-server child. Its cp:* keys are deleted first.")
+  @Option(
+      names = "--redis",
+      paramLabel = "URL",
+      description =
+          "Use this Redis (redis://host:port) instead of a redis-server child. Its cp:* keys are deleted first.")
   String redis;
 
-  @Option(names = "--write-rate", defaultValue = "200", description = "Writes per second (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--write-rate",
+      defaultValue = "200",
+      description = "Writes per second (default ${DEFAULT-VALUE}).")
   double writeRate;
 
-  @Option(names = "--read-rate", defaultValue = "1000", description = "Cached reads per second (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--read-rate",
+      defaultValue = "1000",
+      description = "Cached reads per second (default ${DEFAULT-VALUE}).")
   double readRate;
 
-  @Option(names = "--users", defaultValue = "200", description = "Authors to seed, 10 posts each (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--users",
+      defaultValue = "200",
+      description = "Authors to seed, 10 posts each (default ${DEFAULT-VALUE}).")
   int users;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Random seed of the workload (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Random seed of the workload (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
@@ -84,19 +115,23 @@ public final class DemoCommand implements Callable<Integer> {
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings = settings(servers);
       SidecarConfig.validate(settings);
-      try (DemoDatabase db = new DemoDatabase(servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
+      try (DemoDatabase db =
+          new DemoDatabase(
+              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
         if (db.maxId("users") == 0) {
           db.seed(users, 10);
         }
         long seededUsers = db.maxId("users");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        try (Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+        try (Pipeline pipeline =
+                Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
             CacheClient cache = CacheClient.create(servers.redisUri)) {
           pipeline.capture().awaitStarted(Duration.ofSeconds(60));
           pipeline.awaitReady(Duration.ofSeconds(60));
           firstRoundTrip(pipeline, db);
           DemoProgress progress = new DemoProgress(pipeline, cache, out);
-          try (DemoWorkload workload = new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
+          try (DemoWorkload workload =
+              new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
             workload.start(2, writeRate, 2, readRate, seed);
             progress.runFor(duration, failure, workload);
           }
@@ -126,7 +161,8 @@ public final class DemoCommand implements Callable<Integer> {
     values.put(Connections.REDIS_URI.name(), servers.redisUri);
     values.put(Topics.PARTITIONS.name(), "3");
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
-    return Settings.of(values);
+    // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
+    return Settings.load(null, System.getenv(), values);
   }
 
   /**
@@ -148,12 +184,16 @@ public final class DemoCommand implements Callable<Integer> {
   private static void touchMarker(DemoDatabase db) throws Exception {
     try (var c = db.connection();
         var st = c.createStatement()) {
-      st.executeUpdate("UPDATE users SET updated_at = now() WHERE id = (SELECT min(id) FROM users)");
+      st.executeUpdate(
+          "UPDATE users SET updated_at = now() WHERE id = (SELECT min(id) FROM users)");
     }
   }
 
-  /** Writes a marker after the workload and waits until it and everything before it went through. */
-  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db) throws Exception {
+  /**
+   * Writes a marker after the workload and waits until it and everything before it went through.
+   */
+  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db)
+      throws Exception {
     long before = db.currentLsn();
     touchMarker(db);
     try (PipelineDrain drain =

@@ -59,11 +59,15 @@ final class DemoDatabase implements AutoCloseable {
         Statement st = db.createStatement()) {
       st.execute(
           "INSERT INTO users (name, email) SELECT 'user ' || g, 'user' || g || '@example.com'"
-              + " FROM generate_series(1, " + users + ") g ON CONFLICT DO NOTHING");
+              + " FROM generate_series(1, "
+              + users
+              + ") g ON CONFLICT DO NOTHING");
       st.execute(
           "INSERT INTO posts (author_id, title, body, tags, is_published, view_count)"
               + " SELECT u.id, 'post ' || g, 'body', ARRAY['t' || (g % 10)], g % 3 <> 0, g % 100"
-              + " FROM users u, generate_series(1, " + postsPerUser + ") g");
+              + " FROM users u, generate_series(1, "
+              + postsPerUser
+              + ") g");
       st.execute("ANALYZE users");
       st.execute("ANALYZE posts");
     }

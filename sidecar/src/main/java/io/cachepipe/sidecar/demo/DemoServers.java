@@ -8,8 +8,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * The servers the demo uses: each an external one when its address was given, else a real local
- * one started for the demo (embedded PostgreSQL, a KRaft Kafka broker in a child JVM, a {@code
+ * The servers the demo uses: each an external one when its address was given, else a real local one
+ * started for the demo (embedded PostgreSQL, a KRaft Kafka broker in a child JVM, a {@code
  * redis-server} child) and stopped with it.
  */
 final class DemoServers implements AutoCloseable {

@@ -68,7 +68,8 @@ final class DemoWorkload implements AutoCloseable {
 
   private void read(SplittableRandom random) {
     long hotAuthors = Math.max(1, users / 5);
-    long author = random.nextInt(10) < 8 ? 1 + random.nextLong(hotAuthors) : 1 + random.nextLong(users);
+    long author =
+        random.nextInt(10) < 8 ? 1 + random.nextLong(hotAuthors) : 1 + random.nextLong(users);
     readStats(author);
     reads.increment();
   }
@@ -91,7 +92,11 @@ final class DemoWorkload implements AutoCloseable {
           }
         }
       } else if (dice < 65) {
-        update(c, "UPDATE posts SET view_count = view_count + ? WHERE id = ?", 1 + random.nextInt(20), post);
+        update(
+            c,
+            "UPDATE posts SET view_count = view_count + ? WHERE id = ?",
+            1 + random.nextInt(20),
+            post);
       } else if (dice < 75) {
         update(c, "UPDATE posts SET author_id = ? WHERE id = ?", author, post);
       } else if (dice < 83) {
@@ -99,7 +104,11 @@ final class DemoWorkload implements AutoCloseable {
       } else if (dice < 88) {
         update(c, "DELETE FROM posts WHERE id = ? AND ? > 0", post, 1);
       } else if (dice < 95) {
-        update(c, "UPDATE users SET name = 'renamed ' || ?, updated_at = now() WHERE id = ?", random.nextInt(1000), author);
+        update(
+            c,
+            "UPDATE users SET name = 'renamed ' || ?, updated_at = now() WHERE id = ?",
+            random.nextInt(1000),
+            author);
       } else {
         // Bulk SQL: many rows in one statement, as migrations and batch jobs do.
         update(c, "UPDATE posts SET view_count = view_count + ? WHERE author_id = ?", 1, author);

@@ -30,7 +30,11 @@ final class PipelineDrain implements AutoCloseable {
   private final String warmerGroup;
 
   PipelineDrain(
-      String bootstrap, Topics topics, String taggingGroup, String evictionGroup, String warmerGroup) {
+      String bootstrap,
+      Topics topics,
+      String taggingGroup,
+      String evictionGroup,
+      String warmerGroup) {
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
     this.topics = topics;
     this.taggingGroup = taggingGroup;
@@ -63,15 +67,23 @@ final class PipelineDrain implements AutoCloseable {
   /** Records of {@code topic} that {@code group} has not committed yet. */
   long lag(String group, String topic) throws Exception {
     Set<TopicPartition> partitions =
-        admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
-            .partitions().stream()
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(10, TimeUnit.SECONDS)
+            .get(topic)
+            .partitions()
+            .stream()
             .map(p -> new TopicPartition(topic, p.partition()))
             .collect(Collectors.toSet());
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
     var ends = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
     Map<TopicPartition, OffsetAndMetadata> committed =
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(10, TimeUnit.SECONDS);
     long lag = 0;
     for (TopicPartition p : partitions) {
       OffsetAndMetadata c = committed.get(p);

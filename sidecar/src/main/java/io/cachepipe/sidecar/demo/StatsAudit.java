@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * Compares every cached user stats entry with what PostgreSQL says now. Run after the pipeline
- * drained: any difference is a stale entry, the one thing cachepipe exists to prevent. (It scans the
- * keyspace, which is fine for an audit and never done on the eviction path.)
+ * drained: any difference is a stale entry, the one thing cachepipe exists to prevent. (It scans
+ * the keyspace, which is fine for an audit and never done on the eviction path.)
  */
 final class StatsAudit {
 
