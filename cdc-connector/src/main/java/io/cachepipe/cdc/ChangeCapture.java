@@ -1,10 +1,8 @@
 package io.cachepipe.cdc;
 
-import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
-import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
 import io.debezium.embedded.Connect;
@@ -12,24 +10,15 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,10 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class ChangeCapture implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeCapture.class);
-  private static final String STAGE = "cdc-connector";
 
-  private final Topics topics;
-  private final KafkaProducer<byte[], byte[]> producer;
+  private final ChangePublisher publisher;
   private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private final ExecutorService runner;
   private final CaptureStats stats = new CaptureStats();
@@ -61,7 +48,7 @@ public final class ChangeCapture implements AutoCloseable {
     this.onFailure = onFailure;
     CdcConfig config = CdcConfig.from(settings);
     Connections connections = Connections.from(settings);
-    this.topics = Topics.from(settings);
+    Topics topics = Topics.from(settings);
     List<String> tables =
         config.tables().isEmpty()
             ? List.copyOf(TagRules.from(settings).tables())
@@ -71,7 +58,7 @@ public final class ChangeCapture implements AutoCloseable {
     }
     DatabasePreflight.run(connections, config, tables);
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
-    this.producer = new KafkaProducer<>(producerConfig(connections, settings));
+    this.publisher = new ChangePublisher(topics, connections, settings, stats);
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
             .using(DebeziumProperties.build(config, connections, topics, tables))
@@ -84,7 +71,7 @@ public final class ChangeCapture implements AutoCloseable {
                   }
                 })
             .using(this::engineCompleted)
-            .notifying(this::handleBatch)
+            .notifying(publisher::handleBatch)
             .build();
     this.runner =
         Executors.newSingleThreadExecutor(
@@ -125,72 +112,6 @@ public final class ChangeCapture implements AutoCloseable {
     return stats;
   }
 
-  private void handleBatch(
-      List<RecordChangeEvent<SourceRecord>> records,
-      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-      throws InterruptedException {
-    List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
-    long lastLsn = -1;
-    int changes = 0;
-    for (RecordChangeEvent<SourceRecord> event : records) {
-      SourceRecord record = event.record();
-      if (ChangeMapper.isHeartbeat(record)) {
-        continue;
-      }
-      ChangeEvent change;
-      try {
-        change = ChangeMapper.map(record);
-      } catch (RuntimeException e) {
-        LOG.warn(
-            "dead-lettering unmappable record at {}: {}", record.sourceOffset(), e.getMessage());
-        sends.add(producer.send(deadLetter(record, e)));
-        stats.deadLettered.increment();
-        continue;
-      }
-      sends.add(
-          producer.send(
-              new ProducerRecord<>(
-                  topics.changes(),
-                  change.recordKey().getBytes(StandardCharsets.UTF_8),
-                  ChangeEvent.CONTRACT.encode(change))));
-      lastLsn = change.lsn();
-      changes++;
-    }
-    awaitAcknowledged(sends);
-    for (RecordChangeEvent<SourceRecord> event : records) {
-      committer.markProcessed(event);
-    }
-    committer.markBatchFinished();
-    stats.captured.add(changes);
-    if (lastLsn >= 0) {
-      stats.lastLsn = lastLsn;
-    }
-  }
-
-  private static void awaitAcknowledged(List<Future<RecordMetadata>> sends)
-      throws InterruptedException {
-    for (Future<RecordMetadata> send : sends) {
-      try {
-        send.get();
-      } catch (ExecutionException e) {
-        // Not marking the batch processed keeps the offsets before it; failing the engine makes
-        // the process restart from there.
-        throw new CdcException(
-            "Kafka did not accept a change: " + e.getCause().getMessage(), e.getCause());
-      }
-    }
-  }
-
-  private ProducerRecord<byte[], byte[]> deadLetter(SourceRecord record, RuntimeException e) {
-    return DeadLetters.record(
-        topics.deadLetter(),
-        null,
-        String.valueOf(record).getBytes(StandardCharsets.UTF_8),
-        STAGE,
-        e.getMessage(),
-        String.valueOf(record.sourceOffset()));
-  }
-
   private void engineCompleted(boolean success, String message, Throwable error) {
     engineStopped = true;
     if (closing) {
@@ -209,19 +130,6 @@ public final class ChangeCapture implements AutoCloseable {
     onFailure.accept(failure);
   }
 
-  private static Map<String, Object> producerConfig(Connections connections, Settings settings) {
-    Map<String, Object> config = new java.util.HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-cdc");
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.putAll(settings.subtree("kafka.producer."));
-    return config;
-  }
-
   /** Stops the engine, then the producer; what was not acknowledged is captured again next time. */
   @Override
   public void close() {
@@ -237,7 +145,7 @@ public final class ChangeCapture implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      producer.close(Duration.ofSeconds(10));
+      publisher.close();
     }
   }
 

@@ -1,21 +1,12 @@
 package io.cachepipe.warmer;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import io.cachepipe.client.CacheClient;
-import io.cachepipe.client.TagVersions;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
 import io.cachepipe.core.kafka.TopicCreator;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -57,19 +47,13 @@ public final class Warmer implements AutoCloseable {
   private final List<WarmableEntry> entries;
   private final Topics topics;
   private final CacheClient cache;
-  private final HikariDataSource database;
+  private final EntryRecomputer recomputer;
   private final KafkaConsumer<String, byte[]> consumer;
   private final ExecutorService recomputes;
   private final Thread poller;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Consumer<Throwable> onFailure;
   private volatile boolean assigned;
-  final LongAdder warmed = new LongAdder();
-  final LongAdder failed = new LongAdder();
-  final LongAdder abandoned = new LongAdder();
-
-  /** Tries of one recompute whose fills keep being dropped by newer evictions. */
-  static final int MAX_ATTEMPTS = 3;
 
   private Warmer(Settings settings, Consumer<Throwable> onFailure) {
     this.onFailure = onFailure;
@@ -79,7 +63,7 @@ public final class Warmer implements AutoCloseable {
     this.topics = Topics.from(settings);
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
     this.cache = CacheClient.create(connections.redisUri());
-    this.database = dataSource(connections, config.poolSize());
+    this.recomputer = new EntryRecomputer(cache, connections, config.poolSize());
     this.recomputes =
         Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
     this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
@@ -160,59 +144,12 @@ public final class Warmer implements AutoCloseable {
   private void warm(Map<String, Recompute> keys) {
     List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
     for (Recompute recompute : keys.values()) {
-      running.add(CompletableFuture.runAsync(() -> recompute(recompute), recomputes));
+      running.add(
+          CompletableFuture.runAsync(
+              () -> recomputer.recompute(recompute.entry(), recompute.key(), recompute.params()),
+              recomputes));
     }
     CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
-  }
-
-  /**
-   * Recomputes one entry. A fill dropped because another eviction of its tags came meanwhile is
-   * retried: the entry was hot, and the eviction that dropped it found it already gone, so nothing
-   * else would warm it. Fences make each try safe; the bound keeps a write storm from looping.
-   */
-  private void recompute(Recompute r) {
-    try {
-      for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        // Versions first: a change committed while the query runs moves one, and the fill drops.
-        TagVersions versions = cache.versions(r.entry().tagsFor(r.params()));
-        Map<String, Object> value = query(r.entry().query(), r.params());
-        if (value == null) {
-          return;
-        }
-        if (cache.fill(r.key(), versions, r.entry().ttl(), value)) {
-          warmed.increment();
-          LOG.debug("warmed {} (attempt {})", r.key(), attempt);
-          return;
-        }
-        LOG.debug("fill of {} dropped: a tag moved past {}", r.key(), versions.versions());
-      }
-      abandoned.increment();
-    } catch (SQLException | RuntimeException e) {
-      failed.increment();
-      LOG.warn("recomputing {} failed: {}", r.key(), e.getMessage());
-    }
-  }
-
-  private Map<String, Object> query(NamedQuery query, Map<String, String> params)
-      throws SQLException {
-    try (Connection db = database.getConnection();
-        PreparedStatement st = db.prepareStatement(query.sql())) {
-      List<String> values = query.bind(params);
-      for (int i = 0; i < values.size(); i++) {
-        st.setObject(i + 1, values.get(i), Types.OTHER); // typed by PostgreSQL from the query
-      }
-      try (ResultSet rs = st.executeQuery()) {
-        if (!rs.next()) {
-          return null;
-        }
-        ResultSetMetaData meta = rs.getMetaData();
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int c = 1; c <= meta.getColumnCount(); c++) {
-          row.put(meta.getColumnLabel(c), rs.getObject(c));
-        }
-        return row;
-      }
-    }
   }
 
   /** Whether the warmer has joined its consumer group and was given partitions (possibly none). */
@@ -222,31 +159,23 @@ public final class Warmer implements AutoCloseable {
 
   /** Entries filled by the warmer. */
   public long warmed() {
-    return warmed.sum();
+    return recomputer.warmed.sum();
   }
 
-  /** Recomputes given up after {@link #MAX_ATTEMPTS} dropped fills (the entry stays a miss). */
+  /**
+   * Recomputes given up after {@link EntryRecomputer#MAX_ATTEMPTS} dropped fills (the entry stays a
+   * miss).
+   */
   public long abandoned() {
-    return abandoned.sum();
+    return recomputer.abandoned.sum();
   }
 
   /** Recomputes that failed (logged). */
   public long failed() {
-    return failed.sum();
+    return recomputer.failed.sum();
   }
 
   private record Recompute(WarmableEntry entry, String key, Map<String, String> params) {}
-
-  private static HikariDataSource dataSource(Connections connections, int poolSize) {
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(connections.postgresUrl());
-    config.setUsername(connections.postgresUser());
-    config.setPassword(connections.postgresPassword());
-    config.setMaximumPoolSize(poolSize);
-    config.setPoolName("cachepipe-warmer");
-    config.setReadOnly(true);
-    return new HikariDataSource(config);
-  }
 
   private static Map<String, Object> consumerConfig(WarmerConfig config, Connections connections) {
     Map<String, Object> c = new HashMap<>();
@@ -283,7 +212,7 @@ public final class Warmer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    database.close();
+    recomputer.close();
     cache.close();
   }
 }

@@ -1,0 +1,129 @@
+package io.cachepipe.cdc;
+
+import io.cachepipe.core.change.ChangeEvent;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.kafka.DeadLetters;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each batch of the engine's change records to the changes topic and marks the batch
+ * processed only after Kafka acknowledged every record of it (acks=all): the engine's offsets, and
+ * the slot position confirmed to PostgreSQL, never pass a change that is not safely in Kafka.
+ */
+final class ChangePublisher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChangePublisher.class);
+  private static final String STAGE = "cdc-connector";
+
+  private final Topics topics;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final CaptureStats stats;
+
+  ChangePublisher(Topics topics, Connections connections, Settings settings, CaptureStats stats) {
+    this.topics = topics;
+    this.stats = stats;
+    this.producer = new KafkaProducer<>(producerConfig(connections, settings));
+  }
+
+  void handleBatch(
+      List<RecordChangeEvent<SourceRecord>> records,
+      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+      throws InterruptedException {
+    List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
+    long lastLsn = -1;
+    int changes = 0;
+    for (RecordChangeEvent<SourceRecord> event : records) {
+      SourceRecord record = event.record();
+      if (ChangeMapper.isHeartbeat(record)) {
+        continue;
+      }
+      ChangeEvent change;
+      try {
+        change = ChangeMapper.map(record);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "dead-lettering unmappable record at {}: {}", record.sourceOffset(), e.getMessage());
+        sends.add(producer.send(deadLetter(record, e)));
+        stats.deadLettered.increment();
+        continue;
+      }
+      sends.add(
+          producer.send(
+              new ProducerRecord<>(
+                  topics.changes(),
+                  change.recordKey().getBytes(StandardCharsets.UTF_8),
+                  ChangeEvent.CONTRACT.encode(change))));
+      lastLsn = change.lsn();
+      changes++;
+    }
+    awaitAcknowledged(sends);
+    for (RecordChangeEvent<SourceRecord> event : records) {
+      committer.markProcessed(event);
+    }
+    committer.markBatchFinished();
+    stats.captured.add(changes);
+    if (lastLsn >= 0) {
+      stats.lastLsn = lastLsn;
+    }
+  }
+
+  private static void awaitAcknowledged(List<Future<RecordMetadata>> sends)
+      throws InterruptedException {
+    for (Future<RecordMetadata> send : sends) {
+      try {
+        send.get();
+      } catch (ExecutionException e) {
+        // Not marking the batch processed keeps the offsets before it; failing the engine makes
+        // the process restart from there.
+        throw new CdcException(
+            "Kafka did not accept a change: " + e.getCause().getMessage(), e.getCause());
+      }
+    }
+  }
+
+  private ProducerRecord<byte[], byte[]> deadLetter(SourceRecord record, RuntimeException e) {
+    return DeadLetters.record(
+        topics.deadLetter(),
+        null,
+        String.valueOf(record).getBytes(StandardCharsets.UTF_8),
+        STAGE,
+        e.getMessage(),
+        String.valueOf(record.sourceOffset()));
+  }
+
+  private static Map<String, Object> producerConfig(Connections connections, Settings settings) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-cdc");
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.putAll(settings.subtree("kafka.producer."));
+    return config;
+  }
+
+  void close() {
+    producer.close(Duration.ofSeconds(10));
+  }
+}

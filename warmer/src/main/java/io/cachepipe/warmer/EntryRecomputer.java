@@ -1,0 +1,106 @@
+package io.cachepipe.warmer;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.client.TagVersions;
+import io.cachepipe.core.config.Connections;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Recomputes one warmable entry from PostgreSQL and fills it through the cache-client's fenced
+ * path. Thread-safe: the warmer runs several at once, at most one per key.
+ */
+final class EntryRecomputer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EntryRecomputer.class);
+
+  /** Tries of one recompute whose fills keep being dropped by newer evictions. */
+  static final int MAX_ATTEMPTS = 3;
+
+  private final CacheClient cache;
+  private final HikariDataSource database;
+  final LongAdder warmed = new LongAdder();
+  final LongAdder failed = new LongAdder();
+  final LongAdder abandoned = new LongAdder();
+
+  EntryRecomputer(CacheClient cache, Connections connections, int poolSize) {
+    this.cache = cache;
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(connections.postgresUrl());
+    config.setUsername(connections.postgresUser());
+    config.setPassword(connections.postgresPassword());
+    config.setMaximumPoolSize(poolSize);
+    config.setPoolName("cachepipe-warmer");
+    config.setReadOnly(true);
+    this.database = new HikariDataSource(config);
+  }
+
+  /**
+   * Recomputes {@code key}, an entry of {@code entry}'s kind whose key placeholders are {@code
+   * params}. A fill dropped because another eviction of its tags came meanwhile is retried: the
+   * entry was hot, and the eviction that dropped it found it already gone, so nothing else would
+   * warm it. Fences make each try safe; the bound keeps a write storm from looping.
+   */
+  void recompute(WarmableEntry entry, String key, Map<String, String> params) {
+    try {
+      for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        // Versions first: a change committed while the query runs moves one, and the fill drops.
+        TagVersions versions = cache.versions(entry.tagsFor(params));
+        Map<String, Object> value = query(entry.query(), params);
+        if (value == null) {
+          return;
+        }
+        if (cache.fill(key, versions, entry.ttl(), value)) {
+          warmed.increment();
+          LOG.debug("warmed {} (attempt {})", key, attempt);
+          return;
+        }
+        LOG.debug("fill of {} dropped: a tag moved past {}", key, versions.versions());
+      }
+      abandoned.increment();
+    } catch (SQLException | RuntimeException e) {
+      failed.increment();
+      LOG.warn("recomputing {} failed: {}", key, e.getMessage());
+    }
+  }
+
+  /** The first row of {@code query} as column label to value, or null if it has no row. */
+  private Map<String, Object> query(NamedQuery query, Map<String, String> params)
+      throws SQLException {
+    try (Connection db = database.getConnection();
+        PreparedStatement st = db.prepareStatement(query.sql())) {
+      List<String> values = query.bind(params);
+      for (int i = 0; i < values.size(); i++) {
+        st.setObject(i + 1, values.get(i), Types.OTHER); // typed by PostgreSQL from the query
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        ResultSetMetaData meta = rs.getMetaData();
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int c = 1; c <= meta.getColumnCount(); c++) {
+          row.put(meta.getColumnLabel(c), rs.getObject(c));
+        }
+        return row;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    database.close();
+  }
+}
