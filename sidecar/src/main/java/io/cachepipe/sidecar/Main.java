@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.ConfigException;
+import io.cachepipe.sidecar.db.DbCommand;
 import io.cachepipe.sidecar.demo.DemoCommand;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
@@ -12,11 +13,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Keeps Redis caches true to PostgreSQL: logical replication to tag evictions.",
-    subcommands = {RunCommand.class, DemoCommand.class},
+    subcommands = {RunCommand.class, DemoCommand.class, DbCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",
-      "1:the run failed (a stage failed, or the demo found stale entries)",
+      "1:the run failed (a stage failed, the demo found stale entries, a db check failed)",
       "2:bad usage or configuration"
     })
 public final class Main implements Runnable {

@@ -5,14 +5,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.TagVersions;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.sql.NamedQuery;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -81,10 +80,7 @@ final class EntryRecomputer implements AutoCloseable {
       throws SQLException {
     try (Connection db = database.getConnection();
         PreparedStatement st = db.prepareStatement(query.sql())) {
-      List<String> values = query.bind(params);
-      for (int i = 0; i < values.size(); i++) {
-        st.setObject(i + 1, values.get(i), Types.OTHER); // typed by PostgreSQL from the query
-      }
+      query.bind(st, params);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return null;

@@ -2,6 +2,7 @@ package io.cachepipe.warmer;
 
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.sql.NamedQuery;
 import io.cachepipe.core.tag.TagTemplate;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.cachepipe.warmer;
+package io.cachepipe.core.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
