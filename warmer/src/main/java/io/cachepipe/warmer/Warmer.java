@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -48,6 +49,7 @@ public final class Warmer implements AutoCloseable {
   private final Topics topics;
   private final CacheClient cache;
   private final EntryRecomputer recomputer;
+  private final RateLimiter rate;
   private final KafkaConsumer<String, byte[]> consumer;
   private final ExecutorService recomputes;
   private final Thread poller;
@@ -64,6 +66,7 @@ public final class Warmer implements AutoCloseable {
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
     this.cache = CacheClient.create(connections.redisUri());
     this.recomputer = new EntryRecomputer(cache, connections, config.poolSize());
+    this.rate = new RateLimiter(config.maxRecomputesPerSecond(), System::nanoTime);
     this.recomputes =
         Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
     this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
@@ -144,6 +147,10 @@ public final class Warmer implements AutoCloseable {
   private void warm(Map<String, Recompute> keys) {
     List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
     for (Recompute recompute : keys.values()) {
+      long wait = rate.reserve();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
       running.add(
           CompletableFuture.runAsync(
               () -> recomputer.recompute(recompute.entry(), recompute.key(), recompute.params()),

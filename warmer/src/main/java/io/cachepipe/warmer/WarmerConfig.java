@@ -10,9 +10,11 @@ import java.util.Map;
  *
  * @param groupId consumer group: warmer instances sharing it share the partitions
  * @param poolSize PostgreSQL connections, and so recomputes that run at once
+ * @param maxRecomputesPerSecond recomputes started a second, at most, on average
  * @param consumer {@code kafka.consumer.*} properties
  */
-public record WarmerConfig(String groupId, int poolSize, Map<String, String> consumer) {
+public record WarmerConfig(
+    String groupId, int poolSize, int maxRecomputesPerSecond, Map<String, String> consumer) {
 
   public static final ConfigField<String> GROUP_ID =
       ConfigField.string(
@@ -27,10 +29,23 @@ public record WarmerConfig(String groupId, int poolSize, Map<String, String> con
           256,
           "PostgreSQL connections of the warmer, and so the recomputes that run at once.");
 
-  public static final List<ConfigField<?>> FIELDS = List.of(GROUP_ID, POOL_SIZE);
+  public static final ConfigField<Integer> MAX_RECOMPUTES_PER_SECOND =
+      ConfigField.integer(
+          "cachepipe.warmer.max.recomputes.per.second",
+          1000,
+          1,
+          1_000_000,
+          "Recomputes the warmer starts a second, at most (bursts of one second's worth): a write"
+              + " storm backs up as consumer lag instead of flooding PostgreSQL.");
+
+  public static final List<ConfigField<?>> FIELDS =
+      List.of(GROUP_ID, POOL_SIZE, MAX_RECOMPUTES_PER_SECOND);
 
   public static WarmerConfig from(Settings settings) {
     return new WarmerConfig(
-        settings.get(GROUP_ID), settings.get(POOL_SIZE), settings.subtree("kafka.consumer."));
+        settings.get(GROUP_ID),
+        settings.get(POOL_SIZE),
+        settings.get(MAX_RECOMPUTES_PER_SECOND),
+        settings.subtree("kafka.consumer."));
   }
 }
