@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,8 @@ import org.postgresql.util.ServerErrorMessage;
  */
 public final class Explainer {
 
+  private static final String PREFIX = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ";
+
   private Explainer() {}
 
   /**
@@ -31,20 +34,26 @@ public final class Explainer {
     NamedQuery query = NamedQuery.of(sql);
     boolean autoCommit = autoCommit(db);
     try {
+      // Undo only what EXPLAIN ANALYZE did: the whole transaction if this started it, else back to
+      // a savepoint, keeping the caller's earlier work in its open transaction.
       db.setAutoCommit(false);
-      try (PreparedStatement st =
-          db.prepareStatement("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query.sql())) {
+      Savepoint savepoint = autoCommit ? null : db.setSavepoint();
+      try (PreparedStatement st = db.prepareStatement(PREFIX + query.sql())) {
         query.bind(st, params);
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
           return parse(rs.getString(1));
         }
       } finally {
-        db.rollback();
-        db.setAutoCommit(autoCommit);
+        if (savepoint == null) {
+          db.rollback();
+          db.setAutoCommit(true);
+        } else {
+          db.rollback(savepoint);
+        }
       }
     } catch (PSQLException e) {
-      throw new ToolException(describe(e, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ".length()), e);
+      throw new ToolException(describe(e, query), e);
     } catch (SQLException e) {
       throw new ToolException("cannot explain: " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -52,15 +61,19 @@ public final class Explainer {
     }
   }
 
-  /** PostgreSQL's message with the position in the user's SQL, not in the EXPLAIN around it. */
-  static String describe(PSQLException e, int prefixLength) {
+  /**
+   * PostgreSQL's message with the position in the user's statement: not counting the EXPLAIN around
+   * it, and with each {@code :name} as the user wrote it, not as the {@code $n} sent.
+   */
+  static String describe(PSQLException e, NamedQuery query) {
     ServerErrorMessage server = e.getServerErrorMessage();
     if (server == null) {
       return e.getMessage();
     }
     String text = server.getSQLState() + ": " + server.getMessage();
-    if (server.getPosition() > prefixLength) {
-      text += " (at character " + (server.getPosition() - prefixLength) + " of the statement)";
+    int position = server.getPosition() - PREFIX.length();
+    if (position > 0) {
+      text += " (at character " + query.originalPosition(position) + " of the statement)";
     }
     return text;
   }

@@ -67,15 +67,15 @@ public final class IndexUsage {
   }
 
   private static long oidOf(Connection db, String table) throws SQLException {
-    try (PreparedStatement st = db.prepareStatement("SELECT to_regclass(?)::oid")) {
+    try (PreparedStatement st =
+        db.prepareStatement(
+            "SELECT oid FROM pg_class WHERE oid = to_regclass(?) AND relkind IN ('r', 'p', 'm')")) {
       st.setString(1, table);
       try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        long oid = rs.getLong(1);
-        if (rs.wasNull()) {
+        if (!rs.next()) {
           throw new ToolException("table " + table + " does not exist");
         }
-        return oid;
+        return rs.getLong(1);
       }
     }
   }

@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  *
  * @param sql the JDBC SQL
  * @param order the parameter of each {@code ?}, in order
+ * @param starts where each parameter's {@code :} stands in the original text (0-based), in order
  */
-public record NamedQuery(String sql, List<String> order) {
+public record NamedQuery(String sql, List<String> order, List<Integer> starts) {
 
   private static final Pattern PARAMETER = Pattern.compile("(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)");
 
@@ -38,12 +39,31 @@ public record NamedQuery(String sql, List<String> order) {
     Matcher m = PARAMETER.matcher(text);
     StringBuilder sql = new StringBuilder();
     List<String> order = new ArrayList<>();
+    List<Integer> starts = new ArrayList<>();
     while (m.find()) {
       order.add(m.group(1));
+      starts.add(m.start());
       m.appendReplacement(sql, "?");
     }
     m.appendTail(sql);
-    return new NamedQuery(sql.toString(), List.copyOf(order));
+    return new NamedQuery(sql.toString(), List.copyOf(order), List.copyOf(starts));
+  }
+
+  /**
+   * Maps a 1-based character position in the statement as the server saw it (the PostgreSQL driver
+   * sends the n-th {@code ?} as {@code $n}) back to the original text with its {@code :name}s, for
+   * error messages.
+   */
+  public int originalPosition(int serverPosition) {
+    int shift = 0; // original minus server offset, up to the current parameter
+    for (int i = 0; i < starts.size(); i++) {
+      int serverStart = starts.get(i) - shift + 1; // 1-based
+      if (serverStart >= serverPosition) {
+        break;
+      }
+      shift += (1 + order.get(i).length()) - ("$" + (i + 1)).length();
+    }
+    return serverPosition + shift;
   }
 
   /** The distinct parameter names. */

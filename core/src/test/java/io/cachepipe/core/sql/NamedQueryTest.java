@@ -47,4 +47,16 @@ class NamedQueryTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("cachepipe.warm.stats.query:");
   }
+
+  @Test
+  void serverPositionsMapBackToTheTextWithNamedParameters() {
+    // Sent as: SELECT id FROM posts WHERE author_id = $1 AND nosuch = 1
+    NamedQuery query =
+        NamedQuery.of("SELECT id FROM posts WHERE author_id = :author_id AND nosuch = 1");
+    int sentPosition = "SELECT id FROM posts WHERE author_id = $1 AND ".length() + 1;
+
+    assertThat(query.originalPosition(sentPosition))
+        .isEqualTo("SELECT id FROM posts WHERE author_id = :author_id AND ".length() + 1);
+    assertThat(query.originalPosition(8)).as("before any parameter").isEqualTo(8);
+  }
 }
