@@ -24,7 +24,7 @@ final class DemoServers implements AutoCloseable {
   final boolean externalRedis;
   private final Deque<AutoCloseable> owned = new ArrayDeque<>();
 
-  private DemoServers(DemoCommand options, PrintStream out) {
+  private DemoServers(DemoOptions options, PrintStream out) {
     try {
       if (options.pgUrl != null) {
         postgresUrl = options.pgUrl;
@@ -52,7 +52,7 @@ final class DemoServers implements AutoCloseable {
     }
   }
 
-  static DemoServers start(DemoCommand options, PrintStream out) {
+  static DemoServers start(DemoOptions options, PrintStream out) {
     return new DemoServers(options, out);
   }
 

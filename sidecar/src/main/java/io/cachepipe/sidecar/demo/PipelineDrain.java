@@ -29,6 +29,7 @@ final class PipelineDrain implements AutoCloseable {
   private final String evictionGroup;
   private final String warmerGroup;
 
+  /** {@code warmerGroup} is null when no warmer runs. */
   PipelineDrain(
       String bootstrap,
       Topics topics,
@@ -56,7 +57,7 @@ final class PipelineDrain implements AutoCloseable {
       long lag =
           lag(taggingGroup, topics.changes())
               + lag(evictionGroup, topics.invalidations())
-              + lag(warmerGroup, topics.evictions());
+              + (warmerGroup == null ? 0 : lag(warmerGroup, topics.evictions()));
       quietChecks = lag == 0 ? quietChecks + 1 : 0;
       if (quietChecks < 2) {
         pause(deadline, "the invalidator and warmer to catch up (lag " + lag + ")");

@@ -1,0 +1,76 @@
+package io.cachepipe.sidecar.demo;
+
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The demo workload's options, shared by {@code demo} and the benchmarks built on it. */
+public final class DemoOptions {
+
+  @Option(
+      names = "--duration",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description = "How long the workload runs (default ${DEFAULT-VALUE}).")
+  Duration duration;
+
+  @Option(
+      names = "--pg-url",
+      paramLabel = "JDBC-URL",
+      description = "Use this PostgreSQL (wal_level=logical) instead of an embedded one.")
+  String pgUrl;
+
+  @Option(
+      names = "--pg-user",
+      defaultValue = "postgres",
+      description = "User for --pg-url (default ${DEFAULT-VALUE}).")
+  String pgUser;
+
+  @Option(names = "--pg-password", defaultValue = "", description = "Password for --pg-url.")
+  String pgPassword;
+
+  @Option(
+      names = "--kafka",
+      paramLabel = "BOOTSTRAP",
+      description = "Use this Kafka instead of a local broker.")
+  String kafka;
+
+  @Option(
+      names = "--redis",
+      paramLabel = "URL",
+      description =
+          "Use this Redis (redis://host:port) instead of a redis-server child. Its cp:* keys are deleted first.")
+  String redis;
+
+  @Option(
+      names = "--write-rate",
+      defaultValue = "200",
+      description = "Writes per second (default ${DEFAULT-VALUE}).")
+  double writeRate;
+
+  @Option(
+      names = "--read-rate",
+      defaultValue = "1000",
+      description = "Cached reads per second (default ${DEFAULT-VALUE}).")
+  double readRate;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      description =
+          "The first part of the run that steady_hit_ratio leaves out, while caches fill and the"
+              + " JVM compiles (default ${DEFAULT-VALUE}).")
+  Duration warmup;
+
+  @Option(
+      names = "--users",
+      defaultValue = "200",
+      description = "Authors to seed, 10 posts each (default ${DEFAULT-VALUE}).")
+  int users;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Random seed of the workload (default ${DEFAULT-VALUE}).")
+  long seed;
+}

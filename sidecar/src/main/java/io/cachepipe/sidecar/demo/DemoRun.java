@@ -1,0 +1,144 @@
+package io.cachepipe.sidecar.demo;
+
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import io.cachepipe.example.ExampleSchema;
+import io.cachepipe.invalidator.Invalidator;
+import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.sidecar.Pipeline;
+import io.cachepipe.sidecar.SidecarConfig;
+import io.cachepipe.sidecar.Stage;
+import io.cachepipe.warmer.WarmerConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/** One run of the demo workload on real servers: what {@code demo} and the benchmarks share. */
+final class DemoRun {
+
+  /** What a run measured; see {@link DemoProgress#report}. */
+  record Report(Map<String, Object> summary, int stale, String failure) {
+
+    void print(PrintStream out, boolean json) throws Exception {
+      if (failure != null) {
+        out.println("a stage failed: " + failure);
+      }
+      out.println("summary: " + DemoProgress.oneLine(summary));
+      if (json) {
+        out.println(io.cachepipe.core.json.Json.mapper().writeValueAsString(summary));
+      }
+    }
+  }
+
+  private DemoRun() {}
+
+  /**
+   * Starts the servers, seeds, starts {@code stages}, runs the workload and, unless a stage failed,
+   * drains and audits.
+   */
+  static Report run(DemoOptions options, Set<Stage> stages, PrintStream out) throws Exception {
+    try (DemoServers servers = DemoServers.start(options, out)) {
+      if (servers.externalRedis) {
+        StatsAudit.clear(servers.redisUri);
+      }
+      ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
+      Settings settings = settings(servers);
+      SidecarConfig.validate(settings);
+      try (DemoDatabase db =
+          new DemoDatabase(
+              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
+        if (db.maxId("users") == 0) {
+          db.seed(options.users, 10);
+        }
+        long seededUsers = db.maxId("users");
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        try (Pipeline pipeline = Pipeline.start(settings, stages, failure::complete);
+            CacheClient cache = CacheClient.create(servers.redisUri)) {
+          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+          pipeline.awaitReady(Duration.ofSeconds(60));
+          firstRoundTrip(pipeline, db);
+          DemoProgress progress = new DemoProgress(pipeline, cache, out);
+          try (DemoWorkload workload =
+              new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
+            workload.start(2, options.writeRate, 2, options.readRate, options.seed);
+            progress.runFor(options.duration, options.warmup, failure, workload);
+          }
+          if (failure.isDone()) {
+            return progress.report(null, failure.join().getMessage());
+          }
+          out.println("quiescing: waiting for the pipeline to drain …");
+          drain(settings, pipeline, db);
+          StatsAudit.Result audit = StatsAudit.run(servers.redisUri, db);
+          audit.staleKeys().stream().limit(20).forEach(k -> out.println("STALE " + k));
+          return progress.report(audit, null);
+        }
+      }
+    }
+  }
+
+  private static Settings settings(DemoServers servers) throws Exception {
+    Path stateDir = Files.createTempDirectory("cachepipe-demo-streams-");
+    stateDir.toFile().deleteOnExit();
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put(Connections.POSTGRES_URL.name(), servers.postgresUrl);
+    values.put(Connections.POSTGRES_USER.name(), servers.postgresUser);
+    values.put(Connections.POSTGRES_PASSWORD.name(), servers.postgresPassword);
+    values.put(Connections.KAFKA_BOOTSTRAP.name(), servers.kafkaBootstrap);
+    values.put(Connections.REDIS_URI.name(), servers.redisUri);
+    values.put(Topics.PARTITIONS.name(), "3");
+    values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
+    // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
+    return Settings.load(null, System.getenv(), values);
+  }
+
+  /**
+   * Commits one change and waits until it was evicted: the first change through a fresh pipeline
+   * takes about a second (connections, class loading), which is start-up, not latency.
+   */
+  private static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
+    long before = pipeline.invalidator().metrics().evictions();
+    touchMarker(db);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (pipeline.invalidator().metrics().evictions() == before) {
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("no eviction within 60 s of a change");
+      }
+      LockSupport.parkNanos(10_000_000L);
+    }
+  }
+
+  private static void touchMarker(DemoDatabase db) throws Exception {
+    try (var c = db.connection();
+        var st = c.createStatement()) {
+      st.executeUpdate(
+          "UPDATE users SET updated_at = now() WHERE id = (SELECT min(id) FROM users)");
+    }
+  }
+
+  /**
+   * Writes a marker after the workload and waits until it and everything before it went through.
+   */
+  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db)
+      throws Exception {
+    long before = db.currentLsn();
+    touchMarker(db);
+    try (PipelineDrain drain =
+        new PipelineDrain(
+            settings.get(Connections.KAFKA_BOOTSTRAP),
+            Topics.from(settings),
+            settings.get(InvalidatorConfig.APPLICATION_ID),
+            Invalidator.evictionGroup(InvalidatorConfig.from(settings)),
+            pipeline.warmer() == null ? null : settings.get(WarmerConfig.GROUP_ID))) {
+      drain.await(before, () -> pipeline.capture().stats().lastLsn(), Duration.ofSeconds(120));
+    }
+  }
+}
