@@ -24,6 +24,7 @@ final class DemoProgress {
   private long reads;
   private long hitsAtWarmup;
   private long missesAtWarmup;
+  private boolean warmedUp;
 
   DemoProgress(Pipeline pipeline, CacheClient cache, PrintStream out) {
     this.pipeline = pipeline;
@@ -43,8 +44,7 @@ final class DemoProgress {
       throws InterruptedException {
     startNanos = System.nanoTime();
     long end = startNanos + duration.toNanos();
-    long warmupEnd = startNanos + Math.min(warmup.toNanos(), duration.toNanos());
-    boolean warmedUp = false;
+    long warmupEnd = startNanos + warmup.toNanos();
     long next = startNanos;
     while (System.nanoTime() < end && !failure.isDone()) {
       next += 1_000_000_000L;
