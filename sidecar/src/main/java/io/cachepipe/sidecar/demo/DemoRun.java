@@ -8,6 +8,7 @@ import io.cachepipe.example.ExampleSchema;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Pipeline;
+import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
 import io.cachepipe.warmer.WarmerConfig;

@@ -1,4 +1,4 @@
-package io.cachepipe.sidecar.demo;
+package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.Topics;
 import java.time.Duration;
@@ -21,7 +21,7 @@ import org.apache.kafka.common.TopicPartition;
  * acknowledged a change past that point, and the invalidator's and the warmer's consumer groups
  * have committed every record of their input topics.
  */
-final class PipelineDrain implements AutoCloseable {
+public final class PipelineDrain implements AutoCloseable {
 
   private final Admin admin;
   private final Topics topics;
@@ -30,7 +30,7 @@ final class PipelineDrain implements AutoCloseable {
   private final String warmerGroup;
 
   /** {@code warmerGroup} is null when no warmer runs. */
-  PipelineDrain(
+  public PipelineDrain(
       String bootstrap,
       Topics topics,
       String taggingGroup,
@@ -47,7 +47,7 @@ final class PipelineDrain implements AutoCloseable {
    * Waits until {@code capturedLsn} reaches {@code lsn}, then until no stage has a record left to
    * process (twice in a row, 100 ms apart).
    */
-  void await(long lsn, LongSupplier capturedLsn, Duration timeout) throws Exception {
+  public void await(long lsn, LongSupplier capturedLsn, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (capturedLsn.getAsLong() < lsn) {
       pause(deadline, "the connector to capture up to LSN " + lsn);
@@ -66,7 +66,7 @@ final class PipelineDrain implements AutoCloseable {
   }
 
   /** Records of {@code topic} that {@code group} has not committed yet. */
-  long lag(String group, String topic) throws Exception {
+  public long lag(String group, String topic) throws Exception {
     Set<TopicPartition> partitions =
         admin
             .describeTopics(List.of(topic))
