@@ -49,14 +49,15 @@ public final class ChangeCapture implements AutoCloseable {
     CdcConfig config = CdcConfig.from(settings);
     Connections connections = Connections.from(settings);
     Topics topics = Topics.from(settings);
+    TagRules rules = TagRules.from(settings);
     List<String> tables =
         config.tables().isEmpty()
-            ? List.copyOf(TagRules.from(settings).tables())
+            ? List.copyOf(rules.tables())
             : config.tables().stream().map(TagRules::qualify).toList();
     if (tables.isEmpty()) {
       throw new CdcException("no table to watch: configure tag rules or cachepipe.cdc.tables");
     }
-    DatabasePreflight.run(connections, config, tables);
+    DatabasePreflight.run(connections, config, tables, rules);
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
     this.publisher = new ChangePublisher(topics, connections, settings, stats);
     this.engine =

@@ -1,6 +1,8 @@
 package io.cachepipe.cdc;
 
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.tag.TagRule;
+import io.cachepipe.core.tag.TagRules;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -9,8 +11,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +28,7 @@ final class DatabasePreflight {
 
   private DatabasePreflight() {}
 
-  static void run(Connections connections, CdcConfig config, List<String> tables) {
+  static void run(Connections connections, CdcConfig config, List<String> tables, TagRules rules) {
     try (Connection db =
         DriverManager.getConnection(
             connections.postgresUrl(),
@@ -33,6 +37,7 @@ final class DatabasePreflight {
       checkWalLevel(db);
       for (String table : tables) {
         checkReplicaIdentity(db, table, config.requireReplicaIdentityFull());
+        checkRuleColumns(db, table, rules.rulesOf(table));
       }
       ensurePublication(db, config.publicationName(), tables);
     } catch (SQLException e) {
@@ -90,6 +95,47 @@ final class DatabasePreflight {
             throw new CdcException(message);
           }
           LOG.warn("{} (check turned off)", message);
+        }
+      }
+    }
+  }
+
+  /** A rule naming a column the table lacks would silently never fire: refuse it at start. */
+  private static void checkRuleColumns(Connection db, String table, List<TagRule> rules)
+      throws SQLException {
+    if (rules.isEmpty()) {
+      return;
+    }
+    String[] parts = split(table);
+    Set<String> columns = new HashSet<>();
+    try (PreparedStatement st =
+        db.prepareStatement(
+            "SELECT column_name FROM information_schema.columns"
+                + " WHERE table_schema = ? AND table_name = ?")) {
+      st.setString(1, parts[0]);
+      st.setString(2, parts[1]);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          columns.add(rs.getString(1));
+        }
+      }
+    }
+    for (TagRule rule : rules) {
+      Set<String> named = new LinkedHashSet<>(rule.template().columns());
+      named.addAll(rule.columns());
+      for (String column : named) {
+        if (!columns.contains(column)) {
+          throw new CdcException(
+              "tag rule "
+                  + TagRules.PREFIX
+                  + rule.name()
+                  + " names column '"
+                  + column
+                  + "', which table "
+                  + table
+                  + " does not have (its columns: "
+                  + new TreeSet<>(columns)
+                  + ")");
         }
       }
     }

@@ -55,6 +55,23 @@ class CaptureFailureIT {
     }
   }
 
+  @Test
+  void tagRuleNamingAColumnTheTableLacksIsRefusedNamingRuleTableAndColumn() {
+    PostgresFixture.Database db = TestServers.postgres().createDatabase("rule_columns_it");
+    Map<String, String> settings = settings(db.name());
+    settings.put("cachepipe.postgres.url", db.jdbcUrl());
+    settings.put("cachepipe.postgres.user", db.user());
+    settings.put("cachepipe.postgres.password", db.password());
+    settings.put("cachepipe.rule.byowner.table", "posts");
+    settings.put("cachepipe.rule.byowner.tag", "user:{owner_id}");
+
+    assertThatThrownBy(() -> ChangeCapture.start(Settings.of(settings), e -> {}))
+        .isInstanceOf(CdcException.class)
+        .hasMessageContaining("cachepipe.rule.byowner")
+        .hasMessageContaining("'owner_id'")
+        .hasMessageContaining("public.posts");
+  }
+
   private static Map<String, String> settings(String name) {
     String prefix = TestServers.kafka().uniqueTopicPrefix(name);
     Map<String, String> s = new HashMap<>();
