@@ -69,7 +69,10 @@ final class EntryRecomputer implements AutoCloseable {
         LOG.debug("fill of {} dropped: a tag moved past {}", key, versions.versions());
       }
       abandoned.increment();
-      LOG.info("gave up warming {}: {} fills in a row were dropped by newer evictions", key, MAX_ATTEMPTS);
+      LOG.info(
+          "gave up warming {}: {} fills in a row were dropped by newer evictions",
+          key,
+          MAX_ATTEMPTS);
     } catch (SQLException | RuntimeException e) {
       failed.increment();
       LOG.warn("recomputing {} failed: {}", key, e.getMessage());
