@@ -1,6 +1,11 @@
 package io.cachepipe.sidecar;
 
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.invalidator.Invalidator;
+import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.warmer.WarmerConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -24,30 +29,36 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineDrain implements AutoCloseable {
 
   private final Admin admin;
+  private final Pipeline pipeline;
   private final Topics topics;
   private final String taggingGroup;
   private final String evictionGroup;
   private final String warmerGroup;
 
-  /** {@code warmerGroup} is null when no warmer runs. */
-  public PipelineDrain(
-      String bootstrap,
-      Topics topics,
-      String taggingGroup,
-      String evictionGroup,
-      String warmerGroup) {
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-    this.topics = topics;
-    this.taggingGroup = taggingGroup;
-    this.evictionGroup = evictionGroup;
-    this.warmerGroup = warmerGroup;
+  /**
+   * Watches {@code pipeline}, which runs the cdc and invalidator stages (and the warmer, if it runs
+   * one) configured by {@code settings}.
+   */
+  public PipelineDrain(Settings settings, Pipeline pipeline) {
+    InvalidatorConfig invalidator = InvalidatorConfig.from(settings);
+    this.admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                settings.get(Connections.KAFKA_BOOTSTRAP)));
+    this.pipeline = pipeline;
+    this.topics = Topics.from(settings);
+    this.taggingGroup = invalidator.applicationId();
+    this.evictionGroup = Invalidator.evictionGroup(invalidator);
+    this.warmerGroup = pipeline.warmer() == null ? null : settings.get(WarmerConfig.GROUP_ID);
   }
 
   /**
-   * Waits until {@code capturedLsn} reaches {@code lsn}, then until no stage has a record left to
-   * process (twice in a row, 100 ms apart).
+   * Waits until the connector captured a change past {@code lsn}, then until no stage has a record
+   * left to process (twice in a row, 100 ms apart).
    */
-  public void await(long lsn, LongSupplier capturedLsn, Duration timeout) throws Exception {
+  public void await(long lsn, Duration timeout) throws Exception {
+    LongSupplier capturedLsn = () -> pipeline.capture().stats().lastLsn();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (capturedLsn.getAsLong() < lsn) {
       pause(deadline, "the connector to capture up to LSN " + lsn);

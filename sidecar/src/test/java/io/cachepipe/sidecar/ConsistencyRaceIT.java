@@ -5,20 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Settings;
-import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
-import io.cachepipe.invalidator.Invalidator;
-import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
-import io.cachepipe.warmer.WarmerConfig;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -68,29 +63,8 @@ class ConsistencyRaceIT {
   void noStaleEntrySurvivesConcurrentReadersWritersAndTheWarmer() throws Exception {
     System.out.printf("race: seed %d, fences %s%n", SEED, FENCED ? "on" : "off");
     Database db = TestServers.postgres().createDatabase("race_it");
-    String prefix = TestServers.kafka().uniqueTopicPrefix("race");
     String redisUri = TestServers.redis().uri();
-    Settings settings =
-        Settings.of(
-            Map.ofEntries(
-                Map.entry("cachepipe.postgres.url", db.jdbcUrl()),
-                Map.entry("cachepipe.postgres.user", db.user()),
-                Map.entry("cachepipe.postgres.password", db.password()),
-                Map.entry("kafka.bootstrap.servers", TestServers.kafka().bootstrapServers()),
-                Map.entry("cachepipe.redis.uri", redisUri),
-                Map.entry("cachepipe.topic.changes", prefix + "changes"),
-                Map.entry("cachepipe.topic.invalidations", prefix + "invalidations"),
-                Map.entry("cachepipe.topic.evictions", prefix + "evictions"),
-                Map.entry("cachepipe.topic.dead.letter", prefix + "dead-letter"),
-                Map.entry("cachepipe.topic.partitions", "2"),
-                Map.entry("cachepipe.cdc.name", prefix + "cdc"),
-                Map.entry("cachepipe.cdc.slot.name", "race_it"),
-                Map.entry("cachepipe.cdc.offsets.topic", prefix + "offsets"),
-                Map.entry("cachepipe.invalidator.application.id", prefix + "invalidator"),
-                Map.entry(
-                    "cachepipe.invalidator.state.dir",
-                    Files.createTempDirectory("race-it").toString()),
-                Map.entry("cachepipe.warmer.group.id", prefix + "warmer")));
+    Settings settings = PipelineTestSettings.of(db, "race");
     sql(
         db,
         "INSERT INTO users (id, name, email) SELECT g, 'u' || g, 'u' || g || '@x' FROM generate_series(1, "
@@ -283,14 +257,8 @@ class ConsistencyRaceIT {
       lsn = rs.getLong(1);
     }
     sql(db, "UPDATE users SET updated_at = now() WHERE id = 1"); // a change after all others
-    try (PipelineDrain drain =
-        new PipelineDrain(
-            TestServers.kafka().bootstrapServers(),
-            Topics.from(settings),
-            settings.get(InvalidatorConfig.APPLICATION_ID),
-            Invalidator.evictionGroup(InvalidatorConfig.from(settings)),
-            settings.get(WarmerConfig.GROUP_ID))) {
-      drain.await(lsn, () -> pipeline.capture().stats().lastLsn(), Duration.ofSeconds(90));
+    try (PipelineDrain drain = new PipelineDrain(settings, pipeline)) {
+      drain.await(lsn, Duration.ofSeconds(90));
     }
   }
 

@@ -12,7 +12,6 @@ import io.cachepipe.testing.TestServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -43,29 +42,9 @@ class PipelineIT {
   @BeforeAll
   static void startPipeline() throws Exception {
     db = TestServers.postgres().createDatabase("pipeline_it");
-    String prefix = TestServers.kafka().uniqueTopicPrefix("pipeline");
     String redisUri = TestServers.redis().uri();
     TestServers.redis().flushAll();
-    Settings settings =
-        Settings.of(
-            Map.ofEntries(
-                Map.entry("cachepipe.postgres.url", db.jdbcUrl()),
-                Map.entry("cachepipe.postgres.user", db.user()),
-                Map.entry("cachepipe.postgres.password", db.password()),
-                Map.entry("kafka.bootstrap.servers", TestServers.kafka().bootstrapServers()),
-                Map.entry("cachepipe.redis.uri", redisUri),
-                Map.entry("cachepipe.topic.changes", prefix + "changes"),
-                Map.entry("cachepipe.topic.invalidations", prefix + "invalidations"),
-                Map.entry("cachepipe.topic.evictions", prefix + "evictions"),
-                Map.entry("cachepipe.topic.dead.letter", prefix + "dead-letter"),
-                Map.entry("cachepipe.topic.partitions", "2"),
-                Map.entry("cachepipe.cdc.name", prefix + "cdc"),
-                Map.entry("cachepipe.cdc.offsets.topic", prefix + "offsets"),
-                Map.entry("cachepipe.invalidator.application.id", prefix + "invalidator"),
-                Map.entry(
-                    "cachepipe.invalidator.state.dir",
-                    Files.createTempDirectory("pipeline-it-streams").toString()),
-                Map.entry("cachepipe.warmer.group.id", prefix + "warmer")));
+    Settings settings = PipelineTestSettings.of(db, "pipeline");
     pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
     pipeline.capture().awaitStarted(Duration.ofSeconds(60));
     cache = CacheClient.create(redisUri);

@@ -41,6 +41,21 @@ public final class DbCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** A db subcommand: connects to the chosen database, runs, prints, returns the exit code. */
+  abstract static class DatabaseCommand implements Callable<Integer> {
+    @Mixin DatabaseOptions db;
+    @Spec CommandSpec spec;
+
+    @Override
+    public final Integer call() throws Exception {
+      try (Connection c = db.connect()) {
+        return run(c, spec.commandLine().getOut());
+      }
+    }
+
+    abstract int run(Connection c, PrintWriter out) throws Exception;
+  }
+
   @Command(
       name = "explain",
       mixinStandardHelpOptions = true,
@@ -51,9 +66,7 @@ public final class DbCommand implements Runnable {
             + " back, so an explained UPDATE or DELETE changes nothing (its locks and side effects"
             + " outside the database, such as sequences, still happen)."
       })
-  static final class Explain implements Callable<Integer> {
-    @Mixin DatabaseOptions db;
-    @Spec CommandSpec spec;
+  static final class Explain extends DatabaseCommand {
 
     @Parameters(
         index = "0",
@@ -68,41 +81,38 @@ public final class DbCommand implements Runnable {
     Map<String, String> params = new LinkedHashMap<>();
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Connection c = db.connect()) {
-        QueryPlan plan = Explainer.explain(c, sql, params);
-        if (db.json) {
-          Map<String, Object> doc = new LinkedHashMap<>();
-          doc.put("planning_ms", plan.planningMs());
-          doc.put("execution_ms", plan.executionMs());
-          doc.put("total_cost", plan.totalCost());
-          doc.put("rows", plan.rows());
-          doc.put("indexes", plan.indexes());
-          doc.put("nodes", plan.nodes());
-          DatabaseOptions.printJson(out, doc);
-        } else {
+    int run(Connection c, PrintWriter out) throws Exception {
+      QueryPlan plan = Explainer.explain(c, sql, params);
+      if (db.json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("planning_ms", plan.planningMs());
+        doc.put("execution_ms", plan.executionMs());
+        doc.put("total_cost", plan.totalCost());
+        doc.put("rows", plan.rows());
+        doc.put("indexes", plan.indexes());
+        doc.put("nodes", plan.nodes());
+        DatabaseOptions.printJson(out, doc);
+      } else {
+        out.printf(
+            Locale.ROOT,
+            "planning %.3f ms, execution %.3f ms, cost %.2f, rows %d%n",
+            plan.planningMs(),
+            plan.executionMs(),
+            plan.totalCost(),
+            plan.rows());
+        for (QueryPlan.Node n : plan.nodes()) {
           out.printf(
               Locale.ROOT,
-              "planning %.3f ms, execution %.3f ms, cost %.2f, rows %d%n",
-              plan.planningMs(),
-              plan.executionMs(),
-              plan.totalCost(),
-              plan.rows());
-          for (QueryPlan.Node n : plan.nodes()) {
-            out.printf(
-                Locale.ROOT,
-                "%s-> %s%s%s  rows=%d loops=%d time=%.3f ms buffers hit=%d read=%d%n",
-                "  ".repeat(n.depth()),
-                n.type(),
-                n.relation() == null ? "" : " on " + n.relation(),
-                n.index() == null ? "" : " using " + n.index(),
-                n.rows(),
-                n.loops(),
-                n.totalMs(),
-                n.sharedHitBlocks(),
-                n.sharedReadBlocks());
-          }
+              "%s-> %s%s%s  rows=%d loops=%d time=%.3f ms buffers hit=%d read=%d%n",
+              "  ".repeat(n.depth()),
+              n.type(),
+              n.relation() == null ? "" : " on " + n.relation(),
+              n.index() == null ? "" : " using " + n.index(),
+              n.rows(),
+              n.loops(),
+              n.totalMs(),
+              n.sharedHitBlocks(),
+              n.sharedReadBlocks());
         }
       }
       return 0;
@@ -113,9 +123,7 @@ public final class DbCommand implements Runnable {
       name = "slow-queries",
       mixinStandardHelpOptions = true,
       description = "The slowest statements by mean time, from pg_stat_statements.")
-  static final class Slow implements Callable<Integer> {
-    @Mixin DatabaseOptions db;
-    @Spec CommandSpec spec;
+  static final class Slow extends DatabaseCommand {
 
     @Option(
         names = "--limit",
@@ -130,25 +138,22 @@ public final class DbCommand implements Runnable {
     double minMeanMs;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Connection c = db.connect()) {
-        List<SlowQueries.SlowStatement> slow = SlowQueries.top(c, limit, minMeanMs);
-        if (db.json) {
-          DatabaseOptions.printJson(out, slow);
-        } else {
-          out.printf("%10s %8s %10s  %s%n", "mean ms", "calls", "cache hit", "query");
-          for (SlowQueries.SlowStatement s : slow) {
-            out.printf(
-                Locale.ROOT,
-                "%10.2f %8d %10s  %s%n",
-                s.meanMs(),
-                s.calls(),
-                s.cacheHitRatio() == null
-                    ? "-"
-                    : String.format(Locale.ROOT, "%.1f%%", s.cacheHitRatio() * 100),
-                s.query().replaceAll("\\s+", " "));
-          }
+    int run(Connection c, PrintWriter out) throws Exception {
+      List<SlowQueries.SlowStatement> slow = SlowQueries.top(c, limit, minMeanMs);
+      if (db.json) {
+        DatabaseOptions.printJson(out, slow);
+      } else {
+        out.printf("%10s %8s %10s  %s%n", "mean ms", "calls", "cache hit", "query");
+        for (SlowQueries.SlowStatement s : slow) {
+          out.printf(
+              Locale.ROOT,
+              "%10.2f %8d %10s  %s%n",
+              s.meanMs(),
+              s.calls(),
+              s.cacheHitRatio() == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.1f%%", s.cacheHitRatio() * 100),
+              s.query().replaceAll("\\s+", " "));
         }
       }
       return 0;
@@ -160,32 +165,27 @@ public final class DbCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Scans per index; indexes never scanned (and enforcing no constraint) are flagged UNUSED with their size.")
-  static final class Indexes implements Callable<Integer> {
-    @Mixin DatabaseOptions db;
-    @Spec CommandSpec spec;
+  static final class Indexes extends DatabaseCommand {
 
     @Option(names = "--table", description = "Only this table's indexes.")
     String table;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Connection c = db.connect()) {
-        List<IndexUsage.Index> indexes = IndexUsage.of(c, table);
-        if (db.json) {
-          DatabaseOptions.printJson(out, indexes);
-        } else {
-          out.printf("%-24s %-40s %10s %10s%n", "table", "index", "scans", "size");
-          for (IndexUsage.Index i : indexes) {
-            out.printf(
-                Locale.ROOT,
-                "%-24s %-40s %10d %10s%s%n",
-                i.table(),
-                i.index(),
-                i.scans(),
-                i.sizeBytes() / 1024 + " kB",
-                i.unused() ? "  UNUSED" : "");
-          }
+    int run(Connection c, PrintWriter out) throws Exception {
+      List<IndexUsage.Index> indexes = IndexUsage.of(c, table);
+      if (db.json) {
+        DatabaseOptions.printJson(out, indexes);
+      } else {
+        out.printf("%-24s %-40s %10s %10s%n", "table", "index", "scans", "size");
+        for (IndexUsage.Index i : indexes) {
+          out.printf(
+              Locale.ROOT,
+              "%-24s %-40s %10d %10s%s%n",
+              i.table(),
+              i.index(),
+              i.scans(),
+              i.sizeBytes() / 1024 + " kB",
+              i.unused() ? "  UNUSED" : "");
         }
       }
       return 0;
@@ -200,9 +200,7 @@ public final class DbCommand implements Runnable {
             + " recipe's thresholds, and connections by state.",
         "Exits 1 when a check fails; a check that cannot be measured is UNKNOWN and does not fail."
       })
-  static final class Health implements Callable<Integer> {
-    @Mixin DatabaseOptions db;
-    @Spec CommandSpec spec;
+  static final class Health extends DatabaseCommand {
 
     @Option(
         names = "--min-cache-hit",
@@ -223,14 +221,10 @@ public final class DbCommand implements Runnable {
     double maxConnectionUse;
 
     @Override
-    public Integer call() throws Exception {
-      PrintWriter out = spec.commandLine().getOut();
-      DatabaseHealth.Report report;
-      try (Connection c = db.connect()) {
-        report =
-            DatabaseHealth.check(
-                c, new DatabaseHealth.Thresholds(minCacheHit, maxMeanMs, maxConnectionUse));
-      }
+    int run(Connection c, PrintWriter out) throws Exception {
+      DatabaseHealth.Report report =
+          DatabaseHealth.check(
+              c, new DatabaseHealth.Thresholds(minCacheHit, maxMeanMs, maxConnectionUse));
       if (db.json) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("healthy", report.healthy());

@@ -5,13 +5,11 @@ import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.example.ExampleSchema;
-import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
-import io.cachepipe.warmer.WarmerConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,14 +130,8 @@ final class DemoRun {
       throws Exception {
     long before = db.currentLsn();
     touchMarker(db);
-    try (PipelineDrain drain =
-        new PipelineDrain(
-            settings.get(Connections.KAFKA_BOOTSTRAP),
-            Topics.from(settings),
-            settings.get(InvalidatorConfig.APPLICATION_ID),
-            Invalidator.evictionGroup(InvalidatorConfig.from(settings)),
-            pipeline.warmer() == null ? null : settings.get(WarmerConfig.GROUP_ID))) {
-      drain.await(before, () -> pipeline.capture().stats().lastLsn(), Duration.ofSeconds(120));
+    try (PipelineDrain drain = new PipelineDrain(settings, pipeline)) {
+      drain.await(before, Duration.ofSeconds(120));
     }
   }
 }
