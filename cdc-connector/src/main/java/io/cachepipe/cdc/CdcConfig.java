@@ -20,6 +20,7 @@ import java.util.Map;
  * @param heartbeatInterval how often the slot is advanced when watched tables are idle
  * @param offsetsTopic topic of the engine's offsets
  * @param offsetFlushInterval how often offsets are committed (a restart replays at most this)
+ * @param watermarkInterval how often progress markers follow acknowledged changes
  * @param passThrough {@code debezium.source.*} properties
  */
 public record CdcConfig(
@@ -32,6 +33,7 @@ public record CdcConfig(
     Duration heartbeatInterval,
     String offsetsTopic,
     Duration offsetFlushInterval,
+    Duration watermarkInterval,
     Map<String, String> passThrough) {
 
   public static final ConfigField<String> NAME =
@@ -82,6 +84,14 @@ public record CdcConfig(
           "How often processed offsets are committed and the slot confirmed; a restart replays at"
               + " most this much (harmless: evictions are idempotent).");
 
+  public static final ConfigField<Duration> WATERMARK_INTERVAL =
+      ConfigField.millis(
+          "cachepipe.cdc.watermark.interval.ms",
+          5,
+          1,
+          "How often a progress marker follows the acknowledged changes into every partition of"
+              + " the changes topic; read-your-writes reads wait about this much longer.");
+
   public static final List<ConfigField<?>> FIELDS =
       List.of(
           NAME,
@@ -92,7 +102,8 @@ public record CdcConfig(
           POLL_INTERVAL,
           HEARTBEAT_INTERVAL,
           OFFSETS_TOPIC,
-          OFFSET_FLUSH_INTERVAL);
+          OFFSET_FLUSH_INTERVAL,
+          WATERMARK_INTERVAL);
 
   /** Prefix of the keys passed to the Debezium connector untouched. */
   public static final String PASS_THROUGH_PREFIX = "debezium.source.";
@@ -108,6 +119,7 @@ public record CdcConfig(
         settings.get(HEARTBEAT_INTERVAL),
         settings.get(OFFSETS_TOPIC),
         settings.get(OFFSET_FLUSH_INTERVAL),
+        settings.get(WATERMARK_INTERVAL),
         settings.subtree(PASS_THROUGH_PREFIX));
   }
 }

@@ -59,7 +59,8 @@ public final class ChangeCapture implements AutoCloseable {
     }
     DatabasePreflight.run(connections, config, tables, rules);
     TopicCreator.ensure(connections.kafkaBootstrap(), topics);
-    this.publisher = new ChangePublisher(topics, connections, settings, stats);
+    this.publisher =
+        new ChangePublisher(topics, connections, settings, stats, config.watermarkInterval());
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
             .using(DebeziumProperties.build(config, connections, topics, tables))

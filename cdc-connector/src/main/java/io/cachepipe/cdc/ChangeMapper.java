@@ -27,6 +27,24 @@ final class ChangeMapper {
   }
 
   /**
+   * Whether {@code record} is a logical decoding message ({@code pg_logical_emit_message}), such as
+   * a read-your-writes token's: it carries a position, not a change.
+   */
+  static boolean isLogicalMessage(SourceRecord record) {
+    return record.value() instanceof Struct envelope
+        && envelope.schema().field("op") != null
+        && "m".equals(envelope.getString("op"));
+  }
+
+  /**
+   * The WAL position the engine reached with {@code record}, from its offset; -1 if it has none.
+   */
+  static long position(SourceRecord record) {
+    Map<String, ?> offset = record.sourceOffset();
+    return offset != null && offset.get("lsn") instanceof Number lsn ? lsn.longValue() : -1;
+  }
+
+  /**
    * Maps a data change record.
    *
    * @throws IllegalArgumentException if the record is not a Debezium change envelope

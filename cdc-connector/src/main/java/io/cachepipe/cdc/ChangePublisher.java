@@ -1,6 +1,7 @@
 package io.cachepipe.cdc;
 
 import io.cachepipe.core.change.ChangeEvent;
+import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
@@ -14,7 +15,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -28,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * Writes each batch of the engine's change records to the changes topic and marks the batch
  * processed only after Kafka acknowledged every record of it (acks=all): the engine's offsets, and
  * the slot position confirmed to PostgreSQL, never pass a change that is not safely in Kafka.
+ *
+ * <p>Every {@code cachepipe.cdc.watermark.interval.ms}, if the acknowledged position moved, a
+ * {@link Watermark} follows into every partition of the changes topic. The position counts every
+ * record the engine streamed, also heartbeats and logical decoding messages (a read-your-writes
+ * token's message), which are not published themselves.
  */
 final class ChangePublisher {
 
@@ -37,11 +46,58 @@ final class ChangePublisher {
   private final Topics topics;
   private final KafkaProducer<byte[], byte[]> producer;
   private final CaptureStats stats;
+  private final ScheduledExecutorService marker;
+  private volatile long acknowledgedLsn = -1;
+  private long markedLsn = -1;
 
-  ChangePublisher(Topics topics, Connections connections, Settings settings, CaptureStats stats) {
+  ChangePublisher(
+      Topics topics,
+      Connections connections,
+      Settings settings,
+      CaptureStats stats,
+      Duration watermarkInterval) {
     this.topics = topics;
     this.stats = stats;
     this.producer = new KafkaProducer<>(producerConfig(connections, settings));
+    this.marker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cachepipe-cdc-watermark");
+              t.setDaemon(true);
+              return t;
+            });
+    long micros = watermarkInterval.toNanos() / 1_000;
+    marker.scheduleWithFixedDelay(this::markProgress, micros, micros, TimeUnit.MICROSECONDS);
+  }
+
+  /**
+   * Sends a watermark at the acknowledged position to every partition of the changes topic. The
+   * changes before that position were acknowledged before it was read, so each marker lands behind
+   * them in its partition.
+   */
+  private void markProgress() {
+    long lsn = acknowledgedLsn;
+    if (lsn <= markedLsn) {
+      return;
+    }
+    try {
+      int partitions = producer.partitionsFor(topics.changes()).size();
+      byte[] key = Watermark.KEY.getBytes(StandardCharsets.UTF_8);
+      for (int p = 0; p < partitions; p++) {
+        producer.send(
+            new ProducerRecord<>(
+                topics.changes(),
+                p,
+                null,
+                key,
+                Watermark.CONTRACT.encode(Watermark.of(lsn, p, partitions)),
+                Watermark.headers()));
+      }
+      markedLsn = lsn;
+    } catch (RuntimeException e) {
+      // A lost marker only delays the watermark: the next one carries a later position.
+      LOG.debug("sending watermark {}: {}", lsn, e.getMessage());
+    }
   }
 
   void handleBatch(
@@ -50,10 +106,12 @@ final class ChangePublisher {
       throws InterruptedException {
     List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
     long lastLsn = -1;
+    long position = -1;
     int changes = 0;
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord record = event.record();
-      if (ChangeMapper.isHeartbeat(record)) {
+      position = Math.max(position, ChangeMapper.position(record));
+      if (ChangeMapper.isHeartbeat(record) || ChangeMapper.isLogicalMessage(record)) {
         continue;
       }
       ChangeEvent change;
@@ -83,6 +141,9 @@ final class ChangePublisher {
     stats.captured.add(changes);
     if (lastLsn >= 0) {
       stats.lastLsn = lastLsn;
+    }
+    if (position > acknowledgedLsn) {
+      acknowledgedLsn = position;
     }
   }
 
@@ -124,6 +185,12 @@ final class ChangePublisher {
   }
 
   void close() {
+    marker.shutdownNow();
+    try {
+      marker.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     producer.close(Duration.ofSeconds(10));
   }
 }

@@ -1,5 +1,6 @@
 package io.cachepipe.cdc;
 
+import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Topics;
 import java.util.List;
@@ -55,6 +56,9 @@ final class DebeziumProperties {
     p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
     p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
     p.setProperty("tombstones.on.delete", "false");
+    // Read-your-writes tokens emit a logical decoding message with this prefix after their commit;
+    // the connector only needs the message's position (see ChangePublisher).
+    p.setProperty("message.prefix.include.list", Watermark.MESSAGE_PREFIX);
     // Values that render as exact, tag-friendly JSON: decimals and bytes as text.
     p.setProperty("decimal.handling.mode", "string");
     p.setProperty("binary.handling.mode", "base64");

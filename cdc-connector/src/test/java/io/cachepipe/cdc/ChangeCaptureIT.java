@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.change.Op;
+import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.TopicCreator;
@@ -148,6 +149,58 @@ class ChangeCaptureIT {
   }
 
   @Test
+  void aWatermarkPastAWritersTokenFollowsItsChangeIntoEveryPartition() throws Exception {
+    int partitions = Topics.from(Settings.of(postsCapture)).partitions();
+    try (ChangeCapture capture = startCapture(postsCapture)) {
+      long post = insertPost(insertUser("watermark"), "before the token");
+      // What a read-your-writes token does after its commit: read the WAL insert position, then
+      // put a logical decoding message behind it so that the stream reaches it even when idle.
+      long token = walInsertPosition();
+      execute("SELECT pg_logical_emit_message(false, 'cachepipe', '')");
+
+      awaitChanges(
+          () ->
+              newestWatermarks().size() == partitions
+                  && newestWatermarks().values().stream()
+                      .allMatch(r -> Watermark.CONTRACT.decode(r.value()).lsn() >= token));
+
+      ConsumerRecord<String, byte[]> insert =
+          changeRecords().stream()
+              .filter(r -> ChangeEvent.CONTRACT.decode(r.value()).op() == Op.INSERT)
+              .filter(r -> recordKeysOf(post).contains(r.key()))
+              .findFirst()
+              .orElseThrow();
+      // The first watermark past the token in the insert's partition lies behind the insert.
+      ConsumerRecord<String, byte[]> firstPast =
+          received.stream()
+              .filter(r -> Watermark.isWatermark(r.headers()))
+              .filter(r -> r.partition() == insert.partition())
+              .filter(r -> Watermark.CONTRACT.decode(r.value()).lsn() >= token)
+              .findFirst()
+              .orElseThrow();
+      assertThat(firstPast.offset()).isGreaterThan(insert.offset());
+      for (var entry : newestWatermarks().entrySet()) {
+        Watermark w = Watermark.CONTRACT.decode(entry.getValue().value());
+        assertThat(w.source()).isEqualTo(entry.getKey());
+        assertThat(w.sources()).isEqualTo(partitions);
+        assertThat(entry.getValue().key()).isEqualTo(Watermark.KEY);
+      }
+      // The message itself is not a change: nothing but watermarks and the two inserts arrived.
+      assertThat(changeRecords())
+          .allSatisfy(r -> assertThat(ChangeEvent.CONTRACT.decode(r.value()).op()).isNotNull());
+    }
+  }
+
+  private static long walInsertPosition() throws SQLException {
+    try (Connection c = connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void aChangeCommittedWhileStoppedIsDeliveredAfterRestartAndNothingEarlierIsLost()
       throws Exception {
     long author = insertUser("carol");
@@ -285,7 +338,7 @@ class ChangeCaptureIT {
 
   private static List<ChangeEvent> changesOf(String table, long id) {
     List<ChangeEvent> changes = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> record : received) {
+    for (ConsumerRecord<String, byte[]> record : changeRecords()) {
       ChangeEvent change = ChangeEvent.CONTRACT.decode(record.value());
       if (change.table().equals(table) && number(change.key(), "id") == id) {
         changes.add(change);
@@ -296,13 +349,35 @@ class ChangeCaptureIT {
 
   private static Set<String> recordKeysOf(long postId) {
     Set<String> keys = new HashSet<>();
-    for (ConsumerRecord<String, byte[]> record : received) {
+    for (ConsumerRecord<String, byte[]> record : changeRecords()) {
       ChangeEvent change = ChangeEvent.CONTRACT.decode(record.value());
       if (change.table().equals("public.posts") && number(change.key(), "id") == postId) {
         keys.add(record.key());
       }
     }
     return keys;
+  }
+
+  private static List<ConsumerRecord<String, byte[]>> changeRecords() {
+    return received.stream().filter(r -> !Watermark.isWatermark(r.headers())).toList();
+  }
+
+  /** Per partition, the highest watermark received in it. */
+  private static Map<Integer, ConsumerRecord<String, byte[]>> newestWatermarks() {
+    Map<Integer, ConsumerRecord<String, byte[]>> newest = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> record : received) {
+      if (Watermark.isWatermark(record.headers())) {
+        newest.merge(
+            record.partition(),
+            record,
+            (a, b) ->
+                Watermark.CONTRACT.decode(a.value()).lsn()
+                        >= Watermark.CONTRACT.decode(b.value()).lsn()
+                    ? a
+                    : b);
+      }
+    }
+    return newest;
   }
 
   private static boolean hasInsertOf(long postId) {

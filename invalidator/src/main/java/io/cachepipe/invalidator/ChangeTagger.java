@@ -2,6 +2,7 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.json.MalformedMessageException;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.tag.TagRules;
@@ -12,7 +13,10 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Maps each change to its tags with the tag rules; an unreadable change is dead-lettered. */
+/**
+ * Maps each change to its tags with the tag rules; an unreadable change is dead-lettered. A
+ * watermark passes on, restamped with the partition it came through.
+ */
 final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeTagger.class);
@@ -33,16 +37,15 @@ final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
 
   @Override
   public void process(Record<byte[], byte[]> record) {
+    if (Watermark.isWatermark(record.headers())) {
+      passOn(record);
+      return;
+    }
     ChangeEvent change;
     try {
       change = ChangeEvent.CONTRACT.decode(record.value());
     } catch (MalformedMessageException e) {
-      String source = TopologyNames.sourceOf(context);
-      LOG.warn("dead-lettering change at {}: {}", source, e.getMessage());
-      metrics.deadLettered.increment();
-      context.forward(
-          record.withHeaders(DeadLetters.headers("invalidator", e.getMessage(), source)),
-          TopologyNames.CHANGES_DEAD_LETTER);
+      deadLetter(record, e);
       return;
     }
     TagResult result = rules.tagsFor(change);
@@ -62,7 +65,34 @@ final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
     for (String tag : result.tags()) {
       context.forward(
           new Record<Object, Object>(tag, Invalidation.of(tag, change), record.timestamp()),
-          TopologyNames.INVALIDATIONS_SINK);
+          TopologyNames.COALESCER);
     }
+  }
+
+  private void passOn(Record<byte[], byte[]> record) {
+    Watermark watermark;
+    try {
+      watermark = Watermark.CONTRACT.decode(record.value());
+    } catch (MalformedMessageException e) {
+      deadLetter(record, e);
+      return;
+    }
+    int partition = context.recordMetadata().map(m -> m.partition()).orElse(watermark.source());
+    context.forward(
+        new Record<Object, Object>(
+            Watermark.KEY,
+            Watermark.of(watermark.lsn(), partition, Math.max(watermark.sources(), partition + 1)),
+            record.timestamp(),
+            Watermark.headers()),
+        TopologyNames.COALESCER);
+  }
+
+  private void deadLetter(Record<byte[], byte[]> record, MalformedMessageException e) {
+    String source = TopologyNames.sourceOf(context);
+    LOG.warn("dead-lettering change at {}: {}", source, e.getMessage());
+    metrics.deadLettered.increment();
+    context.forward(
+        record.withHeaders(DeadLetters.headers("invalidator", e.getMessage(), source)),
+        TopologyNames.CHANGES_DEAD_LETTER);
   }
 }

@@ -2,6 +2,7 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
 import io.cachepipe.core.kafka.DeadLetters;
@@ -30,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * batch's offsets are committed. So an offset is never committed past an eviction that Redis has
  * not applied: a crash replays the batch, which is harmless. Unreadable invalidations go to the
  * dead-letter topic with the reason.
+ *
+ * <p>The batch's {@link Watermark}s advance the read-your-writes watermark in the same round trip,
+ * after its evictions: a part {@code <this partition>/<changes partition>} reaches a watermark's
+ * position once every invalidation ahead of it in this partition is applied.
  */
 final class EvictionStep implements Runnable {
 
@@ -45,6 +50,7 @@ final class EvictionStep implements Runnable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
   private volatile boolean assigned;
+  private int invalidationPartitions;
 
   EvictionStep(
       KafkaConsumer<String, byte[]> consumer,
@@ -94,15 +100,29 @@ final class EvictionStep implements Runnable {
   /** Evicts, reports and dead-letters one poll's records; returns when all are durable. */
   void apply(ConsumerRecords<String, byte[]> records) {
     InvalidationBatch batch = new InvalidationBatch();
+    Map<String, Long> watermarkParts = new HashMap<>();
+    int sources = 0;
     for (ConsumerRecord<String, byte[]> record : records) {
       try {
-        batch.add(Invalidation.CONTRACT.decode(record.value()));
+        if (Watermark.isWatermark(record.headers())) {
+          Watermark watermark = Watermark.CONTRACT.decode(record.value());
+          watermarkParts.merge(
+              record.partition() + "/" + watermark.source(), watermark.lsn(), Math::max);
+          sources = Math.max(sources, watermark.sources());
+        } else {
+          batch.add(Invalidation.CONTRACT.decode(record.value()));
+        }
       } catch (MalformedMessageException e) {
         deadLetter(record, e.getMessage());
       }
     }
-    if (!batch.isEmpty()) {
-      Map<String, List<String>> live = evictor.evict(batch.byTag().keySet());
+    if (!batch.isEmpty() || !watermarkParts.isEmpty()) {
+      TagEvictor.Evicted evicted =
+          evictor.evict(batch.byTag().keySet(), watermarkParts, invalidationPartitions() * sources);
+      Map<String, List<String>> live = evicted.live();
+      if (evicted.watermark() >= 0) {
+        metrics.watermark = evicted.watermark();
+      }
       metrics.recordApplied(batch.all());
       for (var entry : batch.byTag().entrySet()) {
         List<String> keys = live.getOrDefault(entry.getKey(), List.of());
@@ -130,6 +150,13 @@ final class EvictionStep implements Runnable {
       List<ConsumerRecord<String, byte[]>> list = records.records(partition);
       processed.put(partition, new OffsetAndMetadata(list.get(list.size() - 1).offset() + 1));
     }
+  }
+
+  private int invalidationPartitions() {
+    if (invalidationPartitions == 0) {
+      invalidationPartitions = consumer.partitionsFor(topics.invalidations()).size();
+    }
+    return invalidationPartitions;
   }
 
   private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
@@ -174,6 +201,7 @@ final class EvictionStep implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      invalidationPartitions = 0; // the topic may have grown
       assigned = true;
     }
   }

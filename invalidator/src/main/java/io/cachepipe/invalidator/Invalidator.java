@@ -72,7 +72,7 @@ public final class Invalidator implements AutoCloseable {
     evictionThread.start();
     this.streams =
         new KafkaStreams(
-            InvalidationTopology.build(rules, topics, metrics),
+            InvalidationTopology.build(rules, topics, config.coalesceDelay(), metrics),
             streamsProperties(config, connections, topics));
     streams.setUncaughtExceptionHandler(
         e -> {
@@ -107,6 +107,10 @@ public final class Invalidator implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    if (!config.coalesceDelay().isZero()) {
+      // Held invalidations leave on a wall-clock punctuation, which an idle poll would delay.
+      p.put(StreamsConfig.POLL_MS_CONFIG, Coalescer.period(config.coalesceDelay()).toMillis());
+    }
     p.putAll(config.streams());
     return p;
   }

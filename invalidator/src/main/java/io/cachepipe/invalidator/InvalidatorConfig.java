@@ -15,6 +15,7 @@ import java.util.Map;
  * @param stateDir Kafka Streams' state directory
  * @param versionTtl how long a tag's version is kept after its last eviction
  * @param maxRetryBackoff longest wait between eviction retries while Redis is unreachable
+ * @param coalesceDelay longest a hot tag's invalidation is held to coalesce it; zero turns it off
  * @param streams {@code kafka.streams.*} properties
  */
 public record InvalidatorConfig(
@@ -22,6 +23,7 @@ public record InvalidatorConfig(
     String stateDir,
     Duration versionTtl,
     Duration maxRetryBackoff,
+    Duration coalesceDelay,
     Map<String, String> streams) {
 
   public static final ConfigField<String> APPLICATION_ID =
@@ -48,8 +50,16 @@ public record InvalidatorConfig(
           10,
           "Longest wait between eviction retries while Redis is unreachable.");
 
+  public static final ConfigField<Duration> COALESCE_DELAY =
+      ConfigField.millis(
+          "cachepipe.invalidator.coalesce.max.delay.ms",
+          20,
+          0,
+          "Longest a hot tag's invalidation is held so that the invalidations of a write storm"
+              + " leave as one per window; a tag's first invalidation is never held. 0 = off.");
+
   public static final List<ConfigField<?>> FIELDS =
-      List.of(APPLICATION_ID, STATE_DIR, VERSION_TTL, MAX_RETRY_BACKOFF);
+      List.of(APPLICATION_ID, STATE_DIR, VERSION_TTL, MAX_RETRY_BACKOFF, COALESCE_DELAY);
 
   /** Prefix of the keys passed to Kafka Streams untouched. */
   public static final String PASS_THROUGH_PREFIX = "kafka.streams.";
@@ -60,6 +70,7 @@ public record InvalidatorConfig(
         settings.get(STATE_DIR),
         settings.get(VERSION_TTL),
         settings.get(MAX_RETRY_BACKOFF),
+        settings.get(COALESCE_DELAY),
         settings.subtree(PASS_THROUGH_PREFIX));
   }
 }

@@ -13,6 +13,8 @@ public final class InvalidatorMetrics {
   final LongAdder evictions = new LongAdder();
   final LongAdder keysDeleted = new LongAdder();
   final LongAdder deadLettered = new LongAdder();
+  final LongAdder coalesced = new LongAdder();
+  volatile long watermark = -1;
   private final LatencyHistogram latency = new LatencyHistogram();
 
   /** One tag evicted, {@code liveKeys} of its entries were cached. */
@@ -53,6 +55,19 @@ public final class InvalidatorMetrics {
   /** Unreadable messages sent to the dead-letter topic. */
   public long deadLettered() {
     return deadLettered.sum();
+  }
+
+  /** Invalidations absorbed by a newer one of the same tag while it was held. */
+  public long coalesced() {
+    return coalesced.sum();
+  }
+
+  /**
+   * The read-your-writes watermark last published to Redis: every change committed before this WAL
+   * position has been evicted; -1 until every partition reported.
+   */
+  public long watermark() {
+    return watermark;
   }
 
   /** Commit-to-eviction latency, in microseconds. */

@@ -30,6 +30,8 @@ public final class RedisTagEvictor implements TagEvictor {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTagEvictor.class);
   static final String SCRIPT = LuaScripts.load(RedisTagEvictor.class, "evict_tag.lua");
+  static final String WATERMARK_SCRIPT =
+      LuaScripts.load(RedisTagEvictor.class, "advance_watermark.lua");
 
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
@@ -37,6 +39,7 @@ public final class RedisTagEvictor implements TagEvictor {
   private final Duration maxBackoff;
   private final Duration timeout;
   private String sha;
+  private String watermarkSha;
   private volatile boolean closed;
 
   /**
@@ -55,12 +58,17 @@ public final class RedisTagEvictor implements TagEvictor {
     this.timeout = Duration.ofSeconds(10);
   }
 
-  @Override
+  /** Evicts {@code tags}, with no watermark part. */
   public Map<String, List<String>> evict(Collection<String> tags) {
+    return evict(tags, Map.of(), 0).live();
+  }
+
+  @Override
+  public Evicted evict(Collection<String> tags, Map<String, Long> parts, int expectedParts) {
     long backoffMillis = 50;
     while (true) {
       try {
-        return pipelined(tags);
+        return pipelined(tags, parts, expectedParts);
       } catch (RedisException | ExecutionException | TimeoutException e) {
         if (closed) {
           throw new IllegalStateException(
@@ -69,13 +77,15 @@ public final class RedisTagEvictor implements TagEvictor {
         Throwable cause =
             e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         if (cause instanceof RedisNoScriptException) {
-          sha = null; // Redis restarted or flushed its scripts: load it again, retry at once
+          // Redis restarted or flushed its scripts: load them again, retry at once
+          sha = null;
+          watermarkSha = null;
           continue;
         }
         LOG.warn(
             "evicting {} tags (first {}) failed, retrying in {} ms: {}",
             tags.size(),
-            tags.iterator().next(),
+            tags.isEmpty() ? "none" : tags.iterator().next(),
             backoffMillis,
             cause.getMessage());
         sleep(backoffMillis);
@@ -84,17 +94,30 @@ public final class RedisTagEvictor implements TagEvictor {
     }
   }
 
-  private Map<String, List<String>> pipelined(Collection<String> tags)
+  private Evicted pipelined(Collection<String> tags, Map<String, Long> parts, int expectedParts)
       throws ExecutionException, TimeoutException {
     if (sha == null) {
       sha = await(redis.scriptLoad(SCRIPT));
     }
+    if (watermarkSha == null && !parts.isEmpty()) {
+      watermarkSha = await(redis.scriptLoad(WATERMARK_SCRIPT));
+    }
     Map<String, RedisFuture<List<Object>>> calls = new LinkedHashMap<>();
+    RedisFuture<Long> watermark = null;
     connection.setAutoFlushCommands(false);
     try {
       for (String tag : tags) {
         String[] keys = {CacheKeys.tagRegistry(tag), CacheKeys.tagVersion(tag)};
         calls.put(tag, redis.evalsha(sha, ScriptOutputType.MULTI, keys, versionTtlMillis));
+      }
+      if (!parts.isEmpty()) {
+        // After the evictions on the same connection: Redis runs them first.
+        watermark =
+            redis.evalsha(
+                watermarkSha,
+                ScriptOutputType.INTEGER,
+                new String[] {CacheKeys.watermarkParts(), CacheKeys.watermark()},
+                watermarkArgs(parts, expectedParts));
       }
       connection.flushCommands();
     } finally {
@@ -107,7 +130,18 @@ public final class RedisTagEvictor implements TagEvictor {
       keys.forEach(k -> existed.add(String.valueOf(k)));
       live.put(call.getKey(), existed);
     }
-    return live;
+    return new Evicted(live, watermark == null ? -2 : await(watermark));
+  }
+
+  private static String[] watermarkArgs(Map<String, Long> parts, int expectedParts) {
+    String[] args = new String[1 + 2 * parts.size()];
+    args[0] = Integer.toString(expectedParts);
+    int i = 1;
+    for (var part : parts.entrySet()) {
+      args[i++] = part.getKey();
+      args[i++] = Long.toString(part.getValue());
+    }
+    return args;
   }
 
   private <T> T await(RedisFuture<T> future) throws ExecutionException, TimeoutException {

@@ -12,6 +12,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +61,32 @@ class RedisTagEvictorIT {
     assertThat(redis.exists(CacheKeys.tagRegistry("user:42"))).isZero();
     assertThat(redis.get(CacheKeys.tagVersion("user:42"))).isEqualTo("1");
     assertThat(redis.pttl(CacheKeys.tagVersion("user:42"))).isBetween(1L, VERSION_TTL.toMillis());
+  }
+
+  @Test
+  void theWatermarkIsTheLowestPartOnceEveryPartReportedAndNeverMovesBack() {
+    // 2 invalidations partitions x 2 changes partitions = 4 parts.
+    assertThat(evictor.evict(List.of(), Map.of("0/0", 500L, "0/1", 400L), 4).watermark())
+        .as("two parts have not reported")
+        .isEqualTo(-1);
+    assertThat(redis.exists(CacheKeys.watermark())).isZero();
+
+    TagEvictor.Evicted evicted =
+        evictor.evict(List.of("user:1"), Map.of("1/0", 700L, "1/1", 600L), 4);
+    assertThat(evicted.watermark()).isEqualTo(400);
+    assertThat(redis.get(CacheKeys.watermark())).isEqualTo("400");
+
+    // A part never moves back, and neither does the watermark.
+    evictor.evict(List.of(), Map.of("0/1", 100L), 4);
+    assertThat(redis.hget(CacheKeys.watermarkParts(), "0/1")).isEqualTo("400");
+    long lsn = 0x16_B374_D848L; // a real-looking LSN above 2^32, exact in Lua's doubles
+    assertThat(evictor.evict(List.of(), Map.of("0/1", lsn, "0/0", lsn), 4).watermark())
+        .isEqualTo(600);
+    evictor.evict(List.of(), Map.of("1/0", lsn, "1/1", lsn), 4);
+    assertThat(redis.get(CacheKeys.watermark())).isEqualTo(Long.toString(lsn));
+    assertThat(evictor.evict(List.of("user:2"), Map.of(), 4).watermark())
+        .as("no part carried")
+        .isEqualTo(-2);
   }
 
   @Test

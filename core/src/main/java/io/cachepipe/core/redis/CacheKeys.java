@@ -6,7 +6,10 @@ package io.cachepipe.core.redis;
  * <ul>
  *   <li>entries: {@code cp:<kind>:<id>}, readable, never a hash ({@code cp:user_stats:42});
  *   <li>a tag's registry of entry keys: {@code cp:tag:{<tag>}:keys} (a set);
- *   <li>a tag's version, bumped by every eviction: {@code cp:tag:{<tag>}:v}.
+ *   <li>a tag's version, bumped by every eviction: {@code cp:tag:{<tag>}:v};
+ *   <li>the read-your-writes watermark, the WAL position before which every committed change has
+ *       been evicted: {@code cp:{watermark}}, and its parts, one per pair of changes and
+ *       invalidations partitions: {@code cp:{watermark}:parts} (a hash).
  * </ul>
  *
  * <p>The tag sits in a Redis Cluster hash tag ({@code {...}}) so that a tag's registry and version
@@ -31,5 +34,15 @@ public final class CacheKeys {
   /** The version counter of {@code tag}. */
   public static String tagVersion(String tag) {
     return PREFIX + "tag:{" + tag + "}:v";
+  }
+
+  /** The read-your-writes watermark (a decimal LSN). */
+  public static String watermark() {
+    return PREFIX + "{watermark}";
+  }
+
+  /** The watermark's parts: field {@code <invalidations partition>/<changes partition>}. */
+  public static String watermarkParts() {
+    return PREFIX + "{watermark}:parts";
   }
 }
