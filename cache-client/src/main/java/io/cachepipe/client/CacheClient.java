@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,8 @@ public final class CacheClient implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheClient.class);
   static final String FILL_SCRIPT = LuaScripts.load(CacheClient.class, "fenced_fill.lua");
+
+  private static final long WATERMARK_POLL_NANOS = 500_000;
 
   private final RedisClient client;
   private final ObjectMapper mapper;
@@ -175,6 +178,53 @@ public final class CacheClient implements AutoCloseable {
       fill(key, versions, ttl, value);
     }
     return value;
+  }
+
+  /**
+   * Reads through the cache like {@link #get}, but never returns a value older than the write that
+   * {@code token} stands for: it serves from the cache once the invalidator's watermark has reached
+   * the token (so that write's evictions are done), waiting up to {@code maxWait} for it; if the
+   * watermark does not come in time, or Redis fails, it reads from {@code loader} without caching.
+   *
+   * @param token from {@link WriteToken#commit} on the writer's connection
+   * @param maxWait how long to wait for the watermark before going to the loader
+   */
+  public <T> T getAfter(
+      WriteToken token,
+      Duration maxWait,
+      String key,
+      Collection<String> tags,
+      Duration ttl,
+      Loader<T> loader,
+      Class<T> type) {
+    Objects.requireNonNull(token, "token");
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    boolean waited = false;
+    try {
+      while (watermark() < token.lsn()) {
+        if (System.nanoTime() >= deadline) {
+          stats.ownWriteBypasses.increment();
+          return load(key, loader);
+        }
+        waited = true;
+        LockSupport.parkNanos(WATERMARK_POLL_NANOS);
+      }
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      stats.ownWriteBypasses.increment();
+      return load(key, loader);
+    } finally {
+      if (waited) {
+        stats.ownWriteWaits.increment();
+      }
+    }
+    return get(key, tags, ttl, loader, type);
+  }
+
+  /** The invalidator's read-your-writes watermark, or -1 if it has none yet. */
+  public long watermark() {
+    String value = redis().get(CacheKeys.watermark());
+    return value == null ? -1 : Long.parseLong(value);
   }
 
   /**

@@ -10,6 +10,8 @@ public final class CacheStats {
   final LongAdder fillsAccepted = new LongAdder();
   final LongAdder fillsRejected = new LongAdder();
   final LongAdder redisErrors = new LongAdder();
+  final LongAdder ownWriteWaits = new LongAdder();
+  final LongAdder ownWriteBypasses = new LongAdder();
 
   public long hits() {
     return hits.sum();
@@ -35,6 +37,16 @@ public final class CacheStats {
   /** Redis calls that failed; the read then went to the loader. */
   public long redisErrors() {
     return redisErrors.sum();
+  }
+
+  /** Read-your-writes reads that waited for the watermark to reach their token. */
+  public long ownWriteWaits() {
+    return ownWriteWaits.sum();
+  }
+
+  /** Read-your-writes reads that went to the loader because the watermark did not come in time. */
+  public long ownWriteBypasses() {
+    return ownWriteBypasses.sum();
   }
 
   /** hits / (hits + misses), or 0 before the first read. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cachepipe.client.CacheClient;
+import io.cachepipe.client.WriteToken;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
@@ -151,6 +152,68 @@ class PipelineIT {
               assertThat(pipeline.warmer().warmed()).as(state).isGreaterThan(warmedBefore);
               assertThat(statsMatchDatabase(key)).as(state).isTrue();
             });
+  }
+
+  @Test
+  void aReadWithItsWritesTokenNeverReturnsTheValueBeforeTheWrite() throws Exception {
+    changeAndAwaitItsEvictions(
+        "INSERT INTO posts (id, author_id, title, view_count) VALUES (105, 4, 'ryw', 0)", 2);
+    String key = CacheKeys.entry("user_stats", 4);
+    List<String> tags = List.of("user:4");
+    int rounds = 30;
+    int oldValueStillCached = 0;
+    long waitsBefore = cache.stats().ownWriteWaits();
+    for (int views = 1; views <= rounds; views++) {
+      cache.get(key, tags, LONG_TTL, () -> statsOf(4), Map.class); // cached: the old value
+      WriteToken token;
+      try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+          Statement st = c.createStatement()) {
+        c.setAutoCommit(false);
+        st.executeUpdate("UPDATE posts SET view_count = " + views + " WHERE id = 105");
+        token = WriteToken.commit(c);
+      }
+      String cachedRightAfter = redis.get(key);
+      if (cachedRightAfter != null && totalViews(cachedRightAfter) == views - 1) {
+        oldValueStillCached++; // a plain read here would have returned the old value
+      }
+
+      Map<?, ?> read =
+          cache.getAfter(token, WAIT, key, tags, LONG_TTL, () -> statsOf(4), Map.class);
+
+      assertThat(((Number) read.get("total_views")).longValue())
+          .as("read with the token of the write that set %d views", views)
+          .isEqualTo(views);
+    }
+    assertThat(oldValueStillCached).as("the race the token guards against happened").isPositive();
+    assertThat(cache.stats().ownWriteWaits() - waitsBefore).isPositive();
+    assertThat(cache.stats().ownWriteBypasses())
+        .as("the watermark reached every token in time: reads were served through the cache")
+        .isZero();
+    assertThat(pipeline.invalidator().metrics().watermark()).isPositive();
+  }
+
+  @Test
+  void aReadWhoseTokenTheWatermarkDoesNotReachInTimeGoesToTheLoader() {
+    String key = CacheKeys.entry("user_stats", 8);
+    cache.get(key, List.of("user:8"), LONG_TTL, () -> Map.of("total_views", 1), Map.class);
+    long bypassesBefore = cache.stats().ownWriteBypasses();
+
+    Map<?, ?> read =
+        cache.getAfter(
+            new WriteToken(Long.MAX_VALUE / 2),
+            Duration.ofMillis(50),
+            key,
+            List.of("user:8"),
+            LONG_TTL,
+            () -> Map.of("total_views", 2),
+            Map.class);
+
+    assertThat(read.get("total_views")).isEqualTo(2);
+    assertThat(cache.stats().ownWriteBypasses()).isEqualTo(bypassesBefore + 1);
+  }
+
+  private static long totalViews(String json) throws Exception {
+    return ((Number) Json.mapper().readValue(json, Map.class).get("total_views")).longValue();
   }
 
   private static boolean statsMatchDatabase(String key) throws Exception {
