@@ -1,11 +1,15 @@
 package io.cachepipe.sidecar;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.WriteToken;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.testing.PostgresFixture.Database;
@@ -19,9 +23,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +42,7 @@ class PipelineIT {
   private static final Duration LONG_TTL = Duration.ofHours(1);
 
   private static Database db;
+  private static Settings settings;
   private static Pipeline pipeline;
   private static CacheClient cache;
   private static RedisClient redisClient;
@@ -45,7 +55,7 @@ class PipelineIT {
     db = TestServers.postgres().createDatabase("pipeline_it");
     String redisUri = TestServers.redis().uri();
     TestServers.redis().flushAll();
-    Settings settings = PipelineTestSettings.of(db, "pipeline");
+    settings = PipelineTestSettings.of(db, "pipeline");
     pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
     pipeline.capture().awaitStarted(Duration.ofSeconds(60));
     cache = CacheClient.create(redisUri);
@@ -210,6 +220,76 @@ class PipelineIT {
 
     assertThat(read.get("total_views")).isEqualTo(2);
     assertThat(cache.stats().ownWriteBypasses()).isEqualTo(bypassesBefore + 1);
+  }
+
+  /**
+   * What docs/invalidations.md promises a consumer of the public topic, checked with a plain
+   * KafkaConsumer and Jackson only: no cachepipe class decodes anything here.
+   */
+  @Test
+  void thePublicInvalidationsTopicDecodesWithAPlainConsumerAndJackson() throws Exception {
+    changeAndAwaitItsEvictions(
+        "INSERT INTO posts (id, author_id, title) VALUES (106, 8, 'contract')", 2);
+    ObjectMapper jackson = new ObjectMapper();
+    List<JsonNode> invalidations = new ArrayList<>();
+    List<JsonNode> watermarks = new ArrayList<>();
+    Map<String, Object> config =
+        Map.of(
+            "bootstrap.servers",
+            TestServers.kafka().bootstrapServers(),
+            "group.id",
+            "plain-consumer-" + System.nanoTime(),
+            "auto.offset.reset",
+            "earliest");
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(List.of(settings.get(Topics.INVALIDATIONS)));
+      await("the post's invalidations on the public topic")
+          .atMost(WAIT)
+          .until(
+              () -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                  Header type = r.headers().lastHeader("cachepipe.type");
+                  if (type != null && "watermark".equals(new String(type.value(), UTF_8))) {
+                    assertThat(r.key()).isEqualTo("cachepipe:watermark");
+                    watermarks.add(jackson.readTree(r.value()));
+                  } else {
+                    JsonNode node = jackson.readTree(r.value());
+                    assertThat(r.key())
+                        .as("the record key is the tag")
+                        .isEqualTo(node.get("tag").asText());
+                    invalidations.add(node);
+                  }
+                }
+                return invalidations.stream()
+                    .anyMatch(n -> n.get("tag").asText().equals("post:106"));
+              });
+    }
+    JsonNode post =
+        invalidations.stream()
+            .filter(n -> n.get("tag").asText().equals("post:106"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(post.get("v").asInt()).isEqualTo(1);
+    assertThat(post.get("table").asText()).isEqualTo("public.posts");
+    assertThat(post.get("op").asText()).isEqualTo("insert");
+    assertThat(post.get("lsn").isIntegralNumber()).isTrue();
+    assertThat(post.get("tx_id").isIntegralNumber()).isTrue();
+    long commitMicros = post.get("commit_ts_us").asLong();
+    assertThat(commitMicros)
+        .isBetween(
+            (System.currentTimeMillis() - 600_000) * 1000, System.currentTimeMillis() * 1000);
+    assertThat(post.properties())
+        .extracting(Map.Entry::getKey)
+        .containsExactlyInAnyOrder("v", "tag", "table", "op", "lsn", "commit_ts_us", "tx_id");
+    assertThat(watermarks)
+        .isNotEmpty()
+        .allSatisfy(
+            w -> {
+              assertThat(w.get("type").asText()).isEqualTo("watermark");
+              assertThat(w.get("lsn").isIntegralNumber()).isTrue();
+              assertThat(w.get("source").asInt()).isLessThan(w.get("sources").asInt());
+            });
   }
 
   private static long totalViews(String json) throws Exception {

@@ -50,7 +50,7 @@ final class DemoRun {
         StatsAudit.clear(servers.redisUri);
       }
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
-      Settings settings = settings(servers);
+      Settings settings = settings(servers, Map.of());
       SidecarConfig.validate(settings);
       try (DemoDatabase db =
           new DemoDatabase(
@@ -84,7 +84,8 @@ final class DemoRun {
     }
   }
 
-  private static Settings settings(DemoServers servers) throws Exception {
+  /** The pipeline's settings on {@code servers}, with {@code overrides} on top. */
+  static Settings settings(DemoServers servers, Map<String, String> overrides) throws Exception {
     Path stateDir = Files.createTempDirectory("cachepipe-demo-streams-");
     stateDir.toFile().deleteOnExit();
     Map<String, String> values = new LinkedHashMap<>();
@@ -95,6 +96,7 @@ final class DemoRun {
     values.put(Connections.REDIS_URI.name(), servers.redisUri);
     values.put(Topics.PARTITIONS.name(), "3");
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
+    values.putAll(overrides);
     // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
     return Settings.load(null, System.getenv(), values);
   }
@@ -103,7 +105,7 @@ final class DemoRun {
    * Commits one change and waits until it was evicted: the first change through a fresh pipeline
    * takes about a second (connections, class loading), which is start-up, not latency.
    */
-  private static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
+  static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
     long before = pipeline.invalidator().metrics().evictions();
     touchMarker(db);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -126,8 +128,7 @@ final class DemoRun {
   /**
    * Writes a marker after the workload and waits until it and everything before it went through.
    */
-  private static void drain(Settings settings, Pipeline pipeline, DemoDatabase db)
-      throws Exception {
+  static void drain(Settings settings, Pipeline pipeline, DemoDatabase db) throws Exception {
     long before = db.currentLsn();
     touchMarker(db);
     try (PipelineDrain drain = new PipelineDrain(settings, pipeline)) {

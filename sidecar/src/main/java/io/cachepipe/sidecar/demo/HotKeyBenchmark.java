@@ -1,0 +1,376 @@
+package io.cachepipe.sidecar.demo;
+
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.core.change.EvictionReport;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.json.Json;
+import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.example.ExampleSchema;
+import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.sidecar.Main;
+import io.cachepipe.sidecar.Pipeline;
+import io.cachepipe.sidecar.SidecarConfig;
+import io.cachepipe.sidecar.Stage;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cachepipe bench hot-key}: a write storm on one author, once per coalescing delay, each on
+ * fresh servers. It measures how often the author's tag is evicted, how long after each update's
+ * commit its eviction lands (so what coalescing adds), the warmer's recomputes and what readers of
+ * the author's stats see.
+ */
+@Command(
+    name = "hot-key",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Hot-key storm: --rate single-row updates/s to the posts of one author while readers read"
+          + " that author's stats through the cache; run once per --coalesce-ms value, each on"
+          + " fresh servers. Reports the author tag's evictions/s, commit-to-eviction latency of"
+          + " every update (to the first eviction covering it), coalesced invalidations, warmer"
+          + " recomputes/s, read latency and hit ratio, over the run after --warmup."
+    })
+public final class HotKeyBenchmark implements Callable<Integer> {
+
+  private static final long HOT_AUTHOR = 1;
+  private static final String HOT_TAG = "user:" + HOT_AUTHOR;
+
+  @Mixin DemoOptions options;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "1000",
+      description = "Updates per second to the hot author's posts (default ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(
+      names = "--coalesce-ms",
+      split = ",",
+      defaultValue = "20,0",
+      description = "Coalescing delays to compare, one run each (default ${DEFAULT-VALUE}).")
+  List<Long> delays;
+
+  @Option(
+      names = "--readers",
+      defaultValue = "2",
+      description = "Threads reading the hot author's stats in a loop (default ${DEFAULT-VALUE}).")
+  int readers;
+
+  @Option(names = "--json", description = "End with one JSON object of every run's figures.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    List<Map<String, Object>> runs = new ArrayList<>();
+    boolean clean = true;
+    for (int i = 0; i < delays.size(); i++) {
+      long delay = delays.get(i);
+      out.printf("== run %d of %d: coalesce.max.delay.ms=%d%n", i + 1, delays.size(), delay);
+      Map<String, Object> run = runOnce(delay, out);
+      out.println("result: " + DemoProgress.oneLine(run));
+      runs.add(run);
+      clean &= Boolean.TRUE.equals(run.get("hot_entry_fresh")) && !run.containsKey("failure");
+    }
+    if (json) {
+      out.println(Json.mapper().writeValueAsString(Map.of("runs", runs)));
+    }
+    return clean ? 0 : Main.FAILED;
+  }
+
+  private Map<String, Object> runOnce(long delayMillis, PrintStream out) throws Exception {
+    try (DemoServers servers = DemoServers.start(options, out)) {
+      ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
+      Settings settings =
+          DemoRun.settings(
+              servers, Map.of(InvalidatorConfig.COALESCE_DELAY.name(), Long.toString(delayMillis)));
+      SidecarConfig.validate(settings);
+      try (DemoDatabase db =
+          new DemoDatabase(
+              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
+        if (db.maxId("users") == 0) {
+          db.seed(options.users, 10);
+        }
+        long[] hotPosts = postsOf(db, HOT_AUTHOR);
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        try (Pipeline pipeline =
+                Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+            CacheClient cache = CacheClient.create(servers.redisUri)) {
+          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+          pipeline.awaitReady(Duration.ofSeconds(60));
+          DemoRun.firstRoundTrip(pipeline, db);
+          return storm(settings, pipeline, cache, db, hotPosts, delayMillis, failure, out);
+        }
+      }
+    }
+  }
+
+  private Map<String, Object> storm(
+      Settings settings,
+      Pipeline pipeline,
+      CacheClient cache,
+      DemoDatabase db,
+      long[] hotPosts,
+      long delayMillis,
+      CompletableFuture<Throwable> failure,
+      PrintStream out)
+      throws Exception {
+    String key = CacheKeys.entry("user_stats", HOT_AUTHOR);
+    List<String> tags = List.of(HOT_TAG);
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicBoolean measuring = new AtomicBoolean(false);
+    List<long[]> updates = new ArrayList<>(); // {before commit, after commit} wall clock ms
+    List<Thread> threads = new ArrayList<>();
+    List<long[]> readLatencies = new ArrayList<>();
+    for (int r = 0; r < readers; r++) {
+      long[] latencies = new long[2_000_000];
+      readLatencies.add(latencies);
+      int slot = r;
+      threads.add(
+          start(
+              "hot-key-reader-" + r,
+              () -> {
+                int n = 0;
+                while (running.get()) {
+                  long start = System.nanoTime();
+                  cache.get(
+                      key,
+                      tags,
+                      Duration.ofSeconds(300),
+                      () -> db.userStats(HOT_AUTHOR),
+                      UserStats.class);
+                  if (measuring.get() && n < latencies.length - 1) {
+                    latencies[++n] = System.nanoTime() - start;
+                  }
+                  latencies[0] = n;
+                  LockSupport.parkNanos(1_000_000);
+                }
+              }));
+    }
+    Thread writer =
+        start(
+            "hot-key-writer",
+            () -> {
+              try (Connection c = db.connection();
+                  PreparedStatement st =
+                      c.prepareStatement(
+                          "UPDATE posts SET view_count = view_count + 1 WHERE id = ?")) {
+                long start = System.nanoTime();
+                for (long i = 0; running.get(); i++) {
+                  long due = start + (long) (i * 1e9 / rate);
+                  long wait = due - System.nanoTime();
+                  if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                  }
+                  st.setLong(1, hotPosts[(int) (i % hotPosts.length)]);
+                  long before = System.currentTimeMillis();
+                  st.executeUpdate();
+                  if (measuring.get()) {
+                    updates.add(new long[] {before, System.currentTimeMillis()});
+                  }
+                }
+              } catch (Exception e) {
+                failure.complete(e);
+              }
+            });
+    threads.add(writer);
+
+    out.printf("warming up for %ss …%n", options.warmup.toSeconds());
+    sleep(options.warmup);
+    long coalescedBefore = pipeline.invalidator().metrics().coalesced();
+    long warmedBefore = pipeline.warmer().warmed();
+    long hitsBefore = cache.stats().hits();
+    long missesBefore = cache.stats().misses();
+    long windowStart = System.currentTimeMillis();
+    measuring.set(true);
+    out.printf("storming for %ss at %.0f updates/s …%n", options.duration.toSeconds(), rate);
+    sleep(options.duration);
+    measuring.set(false);
+    long windowEnd = System.currentTimeMillis();
+    running.set(false);
+    for (Thread t : threads) {
+      t.join();
+    }
+    double seconds = (windowEnd - windowStart) / 1000.0;
+    long coalesced = pipeline.invalidator().metrics().coalesced() - coalescedBefore;
+    long warmed = pipeline.warmer().warmed() - warmedBefore;
+    long hits = cache.stats().hits() - hitsBefore;
+    long misses = cache.stats().misses() - missesBefore;
+
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("coalesce_max_delay_ms", delayMillis);
+    if (failure.isDone()) {
+      run.put("failure", String.valueOf(failure.join().getMessage()));
+      return run;
+    }
+    out.println("draining …");
+    DemoRun.drain(settings, pipeline, db);
+    Topics topics = Topics.from(settings);
+    List<long[]> evictions = new ArrayList<>(); // {applied ms, commit µs}
+    for (ConsumerRecord<String, byte[]> r : hotTagRecords(settings, topics.evictions())) {
+      evictions.add(
+          new long[] {r.timestamp(), EvictionReport.CONTRACT.decode(r.value()).commitMicros()});
+    }
+    evictions.sort((a, b) -> Long.compare(a[0], b[0]));
+    long invalidationsInWindow =
+        hotTagRecords(settings, topics.invalidations()).stream()
+            .filter(r -> r.timestamp() >= windowStart && r.timestamp() < windowEnd)
+            .count();
+
+    long[] latencies = coveringLatencies(updates, evictions);
+    long evictionsInWindow =
+        evictions.stream().filter(e -> e[0] >= windowStart && e[0] < windowEnd).count();
+    long[] reads = mergeReads(readLatencies);
+    run.put("achieved_rate", round(updates.size() / seconds));
+    run.put("hot_tag_invalidations_per_s", round(invalidationsInWindow / seconds));
+    run.put("hot_tag_evictions_per_s", round(evictionsInWindow / seconds));
+    run.put("coalesced_per_s", round(coalesced / seconds));
+    run.put("eviction_latency_p50_ms", percentile(latencies, 0.50));
+    run.put("eviction_latency_p99_ms", percentile(latencies, 0.99));
+    run.put(
+        "eviction_latency_max_ms", latencies.length == 0 ? -1 : latencies[latencies.length - 1]);
+    run.put("uncovered_updates", updates.size() - latencies.length);
+    run.put("warmer_recomputes_per_s", round(warmed / seconds));
+    run.put("reads", hits + misses);
+    run.put("hit_ratio", hits + misses == 0 ? 0 : round((double) hits / (hits + misses)));
+    run.put("read_p50_ms", round(percentileNanos(reads, 0.50) / 1e6));
+    run.put("read_p99_ms", round(percentileNanos(reads, 0.99) / 1e6));
+    run.put("hot_entry_fresh", hotEntryFresh(cache, key, db));
+    return run;
+  }
+
+  /**
+   * For each update, from its commit to the first eviction of the hot tag that covers it: one whose
+   * change committed at or after the update began (the writer is the only one writing).
+   */
+  static long[] coveringLatencies(List<long[]> updates, List<long[]> evictions) {
+    long[] out = new long[updates.size()];
+    int n = 0;
+    int e = 0;
+    for (long[] update : updates) {
+      while (e < evictions.size() && evictions.get(e)[1] / 1000 < update[0]) {
+        e++;
+      }
+      if (e == evictions.size()) {
+        break;
+      }
+      out[n++] = Math.max(0, evictions.get(e)[0] - update[1]);
+    }
+    long[] latencies = Arrays.copyOf(out, n);
+    Arrays.sort(latencies);
+    return latencies;
+  }
+
+  /** Every record of the hot tag on {@code topic}, from its beginning to its end now. */
+  private static List<ConsumerRecord<String, byte[]>> hotTagRecords(
+      Settings settings, String topic) {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get(Connections.KAFKA_BOOTSTRAP));
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (HOT_TAG.equals(record.key())) {
+            records.add(record);
+          }
+        }
+      }
+    }
+    return records;
+  }
+
+  private static boolean hotEntryFresh(CacheClient cache, String key, DemoDatabase db)
+      throws Exception {
+    UserStats truth = db.userStats(HOT_AUTHOR);
+    UserStats cached =
+        cache.get(key, List.of(HOT_TAG), Duration.ofSeconds(300), () -> truth, UserStats.class);
+    return truth.equals(cached);
+  }
+
+  private static long[] postsOf(DemoDatabase db, long author) throws Exception {
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = db.connection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id FROM posts WHERE author_id = " + author)) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    if (ids.isEmpty()) {
+      throw new IllegalStateException("author " + author + " has no posts to update");
+    }
+    return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static long[] mergeReads(List<long[]> perReader) {
+    int total = 0;
+    for (long[] r : perReader) {
+      total += (int) r[0];
+    }
+    long[] all = new long[total];
+    int i = 0;
+    for (long[] r : perReader) {
+      System.arraycopy(r, 1, all, i, (int) r[0]);
+      i += (int) r[0];
+    }
+    Arrays.sort(all);
+    return all;
+  }
+
+  private static long percentile(long[] sorted, double q) {
+    return sorted.length == 0 ? -1 : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)];
+  }
+
+  private static double percentileNanos(long[] sorted, double q) {
+    return sorted.length == 0 ? -1 : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)];
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  private static Thread start(String name, Runnable body) {
+    Thread t = new Thread(body, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void sleep(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis());
+  }
+}
