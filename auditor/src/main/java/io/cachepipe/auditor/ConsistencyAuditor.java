@@ -102,8 +102,8 @@ public final class ConsistencyAuditor {
    * through the registries is the same as {@link #auditAll}'s, but only the sample is held in
    * memory and checked.
    *
-   * <p>The sample is drawn uniformly from the (tag, entry) registrations, so an entry with k tags is
-   * k times as likely to be drawn as one with a single tag (and is checked once if drawn twice):
+   * <p>The sample is drawn uniformly from the (tag, entry) registrations, so an entry with k tags
+   * is k times as likely to be drawn as one with a single tag (and is checked once if drawn twice):
    * remembering every entry seen, to draw each with the same chance, would take memory in
    * proportion to the cache.
    *

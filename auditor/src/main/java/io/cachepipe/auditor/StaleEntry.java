@@ -11,9 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param trueValue its value as PostgreSQL has it now: what the warmer would write (JSON null if
  *     the kind's query has no row)
  * @param ageMillis how long it has been cached, inferred from its TTL: the kind's configured {@code
- *     ttl.ms} minus the TTL it has left. Exact for an entry filled with that TTL (the warmer's fills,
- *     and an application's that use the same TTL); null when the entry has no TTL or more left than
- *     {@code ttl.ms}, so that its age cannot be told
+ *     ttl.ms} minus the TTL it has left. Exact for an entry filled with that TTL (the warmer's
+ *     fills, and an application's that use the same TTL); null when the entry has no TTL or more
+ *     left than {@code ttl.ms}, so that its age cannot be told
  * @param ttlRemainingMillis the TTL it has left, as Redis PTTL says (-1: none; -2: it went
  *     meanwhile)
  */
