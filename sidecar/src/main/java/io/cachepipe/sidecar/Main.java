@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.ConfigException;
+import io.cachepipe.sidecar.audit.AuditCommand;
 import io.cachepipe.sidecar.bench.BenchCommand;
 import io.cachepipe.sidecar.db.DbCommand;
 import io.cachepipe.sidecar.demo.DemoCommand;
@@ -14,7 +15,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Keeps Redis caches true to PostgreSQL: logical replication to tag evictions.",
-    subcommands = {RunCommand.class, DemoCommand.class, DbCommand.class, BenchCommand.class},
+    subcommands = {
+      RunCommand.class,
+      DemoCommand.class,
+      DbCommand.class,
+      BenchCommand.class,
+      AuditCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",

@@ -5,13 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.TagVersions;
 import io.cachepipe.core.config.Connections;
-import io.cachepipe.core.sql.NamedQuery;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -57,7 +52,7 @@ final class EntryRecomputer implements AutoCloseable {
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         // Versions first: a change committed while the query runs moves one, and the fill drops.
         TagVersions versions = cache.versions(entry.tagsFor(params));
-        Map<String, Object> value = query(entry.query(), params);
+        Map<String, Object> value = query(entry, params);
         if (value == null) {
           return;
         }
@@ -79,23 +74,11 @@ final class EntryRecomputer implements AutoCloseable {
     }
   }
 
-  /** The first row of {@code query} as column label to value, or null if it has no row. */
-  private Map<String, Object> query(NamedQuery query, Map<String, String> params)
+  /** The entry's value now (see {@link WarmableEntry#compute}), or null if its query has no row. */
+  private Map<String, Object> query(WarmableEntry entry, Map<String, String> params)
       throws SQLException {
-    try (Connection db = database.getConnection();
-        PreparedStatement st = db.prepareStatement(query.sql())) {
-      query.bind(st, params);
-      try (ResultSet rs = st.executeQuery()) {
-        if (!rs.next()) {
-          return null;
-        }
-        ResultSetMetaData meta = rs.getMetaData();
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int c = 1; c <= meta.getColumnCount(); c++) {
-          row.put(meta.getColumnLabel(c), rs.getObject(c));
-        }
-        return row;
-      }
+    try (Connection db = database.getConnection()) {
+      return entry.compute(db, params);
     }
   }
 

@@ -4,6 +4,11 @@ import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.sql.NamedQuery;
 import io.cachepipe.core.tag.TagTemplate;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,6 +73,31 @@ public record WarmableEntry(
       out.add(tag.render(new LinkedHashMap<>(params)).orElseThrow());
     }
     return out;
+  }
+
+  /**
+   * The entry's value as PostgreSQL has it now: the first row of the query with {@code params}
+   * bound, as column label to value (in column order), or null if the query has no row. The warmer
+   * fills this; the consistency auditor compares cached values with it.
+   *
+   * @param params the placeholder values of the entry's key ({@link #match})
+   */
+  public Map<String, Object> compute(Connection db, Map<String, String> params)
+      throws SQLException {
+    try (PreparedStatement st = db.prepareStatement(query.sql())) {
+      query.bind(st, params);
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        ResultSetMetaData meta = rs.getMetaData();
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int c = 1; c <= meta.getColumnCount(); c++) {
+          row.put(meta.getColumnLabel(c), rs.getObject(c));
+        }
+        return row;
+      }
+    }
   }
 
   /** Every configured entry kind, or the example's when none is configured. */

@@ -19,6 +19,12 @@ public final class CacheKeys {
 
   public static final String PREFIX = "cp:";
 
+  /**
+   * A SCAN {@code MATCH} pattern of every tag registry (Redis glob: {@code {}} are literal), for
+   * walking the cached entries through their registries, as the consistency auditor does.
+   */
+  public static final String TAG_REGISTRY_PATTERN = PREFIX + "tag:{*}:keys";
+
   private CacheKeys() {}
 
   /** The key of an entry of {@code kind} identified by {@code id}: {@code cp:kind:id}. */

@@ -30,6 +30,17 @@ class CacheKeysTest {
   }
 
   @Test
+  void theRegistryPatternMatchesRegistriesOnly() {
+    // Redis glob, with {} literal: '*' is the only wildcard in the pattern.
+    String regex = CacheKeys.TAG_REGISTRY_PATTERN.replace("{", "\\{").replace("}", "\\}");
+    regex = regex.replace("*", ".*");
+
+    assertThat(CacheKeys.tagRegistry("user:42")).matches(regex);
+    assertThat(CacheKeys.tagVersion("user:42")).doesNotMatch(regex);
+    assertThat(CacheKeys.entry("user_stats", 42)).doesNotMatch(regex);
+  }
+
+  @Test
   void registryAndVersionOfOneTagShareTheClusterHashTag() {
     String tag = "user:42";
 

@@ -9,11 +9,15 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The options every {@code db} command shares: which database, and text or JSON. */
-final class DatabaseOptions {
+/**
+ * The options every {@code db} command shares, and {@code audit} too: which database, which
+ * configuration, and text or JSON.
+ */
+public final class DatabaseOptions {
 
   @Option(
       names = "--pg-url",
@@ -32,18 +36,46 @@ final class DatabaseOptions {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "Sidecar configuration to read the database from.")
+      description = "Sidecar configuration (properties file) to read the connections from.")
   Path config;
 
   @Option(names = "--json", description = "Print one JSON document instead of text.")
   boolean json;
 
+  /** The configuration: {@code --config}, overridden by the environment, overridden by options. */
+  public Settings settings() {
+    Map<String, String> overrides = new LinkedHashMap<>();
+    if (url != null) {
+      overrides.put(Connections.POSTGRES_URL.name(), url);
+    }
+    if (user != null) {
+      overrides.put(Connections.POSTGRES_USER.name(), user);
+    }
+    if (password != null) {
+      overrides.put(Connections.POSTGRES_PASSWORD.name(), password);
+    }
+    return Settings.load(config, System.getenv(), overrides);
+  }
+
+  /** Whether {@code --json} was given. */
+  public boolean json() {
+    return json;
+  }
+
   /** Opens a connection to the chosen database. */
   Connection connect() {
-    Settings settings = Settings.load(config, System.getenv(), Map.of());
-    String jdbcUrl = url != null ? url : settings.get(Connections.POSTGRES_URL);
-    String u = user != null ? user : settings.get(Connections.POSTGRES_USER);
-    String p = password != null ? password : settings.get(Connections.POSTGRES_PASSWORD);
+    return connect(settings());
+  }
+
+  /**
+   * Opens a connection to the database of {@code settings}.
+   *
+   * @throws ToolException with one line that names the URL and the user, if it cannot
+   */
+  public static Connection connect(Settings settings) {
+    String jdbcUrl = settings.get(Connections.POSTGRES_URL);
+    String u = settings.get(Connections.POSTGRES_USER);
+    String p = settings.get(Connections.POSTGRES_PASSWORD);
     try {
       return DriverManager.getConnection(jdbcUrl, u, p);
     } catch (SQLException e) {
@@ -53,7 +85,7 @@ final class DatabaseOptions {
   }
 
   /** Prints {@code value} as JSON on one line. */
-  static void printJson(PrintWriter out, Object value) {
+  public static void printJson(PrintWriter out, Object value) {
     try {
       out.println(Json.mapper().writeValueAsString(value));
     } catch (Exception e) {

@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.demo;
 
+import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.invalidator.InvalidatorMetrics;
 import io.cachepipe.sidecar.Pipeline;
@@ -84,7 +85,7 @@ final class DemoProgress {
   }
 
   /** The run's figures: with the audit's when it ran, else with why the run stopped. */
-  DemoRun.Report report(StatsAudit.Result audit, String failure) {
+  DemoRun.Report report(AuditResult audit, String failure) {
     InvalidatorMetrics m = pipeline.invalidator().metrics();
     Histogram total = m.latency().total();
     Map<String, Object> latency = new LinkedHashMap<>();
@@ -110,8 +111,8 @@ final class DemoProgress {
     summary.put("fills_rejected", cache.stats().fillsRejected());
     summary.put("dead_lettered", m.deadLettered() + pipeline.capture().stats().deadLettered());
     summary.put("audited", audit == null ? 0 : audit.checked());
-    summary.put("stale", audit == null ? 0 : audit.staleKeys().size());
-    return new DemoRun.Report(summary, audit == null ? 0 : audit.staleKeys().size(), failure);
+    summary.put("stale", audit == null ? 0 : audit.stale());
+    return new DemoRun.Report(summary, audit == null ? 0 : audit.stale(), failure);
   }
 
   /** The summary as "key=value" pairs on one line. */

@@ -1,15 +1,24 @@
 package io.cachepipe.sidecar.demo;
 
+import io.cachepipe.auditor.AuditResult;
+import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.example.ExampleSchema;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
+import io.cachepipe.warmer.WarmableEntry;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +56,7 @@ final class DemoRun {
   static Report run(DemoOptions options, Set<Stage> stages, PrintStream out) throws Exception {
     try (DemoServers servers = DemoServers.start(options, out)) {
       if (servers.externalRedis) {
-        StatsAudit.clear(servers.redisUri);
+        clearCachepipeKeys(servers.redisUri);
       }
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings = settings(servers, Map.of());
@@ -76,11 +85,56 @@ final class DemoRun {
           }
           out.println("quiescing: waiting for the pipeline to drain …");
           drain(settings, pipeline, db);
-          StatsAudit.Result audit = StatsAudit.run(servers.redisUri, db);
-          audit.staleKeys().stream().limit(20).forEach(k -> out.println("STALE " + k));
+          AuditResult audit = audit(servers.redisUri, settings, db);
+          audit.staleEntries().stream()
+              .limit(20)
+              .forEach(
+                  e ->
+                      out.println(
+                          "STALE "
+                              + e.key()
+                              + " cached "
+                              + e.cached()
+                              + " but database has "
+                              + e.trueValue()));
           return progress.report(audit, null);
         }
       }
+    }
+  }
+
+  /**
+   * Compares every cached entry with PostgreSQL, after the pipeline drained: any difference is a
+   * stale entry, the one thing cachepipe exists to prevent. The same auditor as {@code audit}'s.
+   */
+  private static AuditResult audit(String redisUri, Settings settings, DemoDatabase db) {
+    RedisClient client = RedisClient.create(redisUri);
+    try (StatefulRedisConnection<String, String> connection = client.connect()) {
+      return new ConsistencyAuditor(connection.sync(), db::connection, WarmableEntry.from(settings))
+          .auditAll(ConsistencyAuditor.DEFAULT_GRACE);
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  /**
+   * Deletes every cachepipe key, so that a demo on an external Redis starts from nothing. (It scans
+   * the keyspace, which is fine before a demo and never done on the eviction path.)
+   */
+  private static void clearCachepipeKeys(String redisUri) {
+    RedisClient client = RedisClient.create(redisUri);
+    try (StatefulRedisConnection<String, String> connection = client.connect()) {
+      RedisCommands<String, String> redis = connection.sync();
+      ScanCursor cursor = ScanCursor.INITIAL;
+      do {
+        var page = redis.scan(cursor, ScanArgs.Builder.matches(CacheKeys.PREFIX + "*").limit(1000));
+        if (!page.getKeys().isEmpty()) {
+          redis.unlink(page.getKeys().toArray(String[]::new));
+        }
+        cursor = page;
+      } while (!cursor.isFinished());
+    } finally {
+      client.shutdown();
     }
   }
 

@@ -1,0 +1,53 @@
+package io.cachepipe.auditor;
+
+import io.cachepipe.core.redis.CacheKeys;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ValueScanCursor;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.util.function.BiConsumer;
+
+/**
+ * Walks the cached entries through the tag registries: SCAN for the registries ({@link
+ * CacheKeys#TAG_REGISTRY_PATTERN}), SSCAN of each. Both are cursors, so Redis is never blocked for
+ * longer than one page, whatever the size of the keyspace or of a registry (never {@code KEYS}). An
+ * entry with several tags is met once per tag. Keys changed during the walk may be met or not, as
+ * SCAN promises: the walk is a view of a live cache, not a snapshot.
+ */
+final class TagRegistries {
+
+  /** Keys asked for per SCAN or SSCAN call (a hint to Redis). */
+  static final int PAGE = 1000;
+
+  private TagRegistries() {}
+
+  /** Calls {@code action} with (registry key, entry key) for every registered entry key. */
+  static void forEach(RedisCommands<String, String> redis, BiConsumer<String, String> action) {
+    ScanArgs registries = ScanArgs.Builder.matches(CacheKeys.TAG_REGISTRY_PATTERN).limit(PAGE);
+    KeyScanCursor<String> page = redis.scan(registries);
+    while (true) {
+      for (String registry : page.getKeys()) {
+        members(redis, registry, action);
+      }
+      if (page.isFinished()) {
+        return;
+      }
+      page = redis.scan(page, registries);
+    }
+  }
+
+  private static void members(
+      RedisCommands<String, String> redis, String registry, BiConsumer<String, String> action) {
+    ScanArgs args = ScanArgs.Builder.limit(PAGE);
+    ValueScanCursor<String> page = redis.sscan(registry, args);
+    while (true) {
+      for (String key : page.getValues()) {
+        action.accept(registry, key);
+      }
+      if (page.isFinished()) {
+        return;
+      }
+      page = redis.sscan(registry, page, args);
+    }
+  }
+}

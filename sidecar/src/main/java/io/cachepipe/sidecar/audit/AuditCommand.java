@@ -1,0 +1,199 @@
+package io.cachepipe.sidecar.audit;
+
+import io.cachepipe.auditor.AuditException;
+import io.cachepipe.auditor.AuditResult;
+import io.cachepipe.auditor.ConsistencyAuditor;
+import io.cachepipe.auditor.StaleEntry;
+import io.cachepipe.core.config.ConfigException;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.sidecar.Main;
+import io.cachepipe.sidecar.SidecarConfig;
+import io.cachepipe.sidecar.db.DatabaseOptions;
+import io.cachepipe.sidecar.demo.DurationConverter;
+import io.cachepipe.warmer.WarmableEntry;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code cachepipe audit}: are the cached entries true to PostgreSQL right now? */
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Checks cached entries against PostgreSQL. Entries are found through the tag registries"
+          + " (SCAN and SSCAN, never KEYS); each entry of a warmable kind (cachepipe.warm.<name>.*)"
+          + " is recomputed with that kind's query, as the warmer does, and compared as JSON."
+          + " Entries of other kinds are counted as unverifiable.",
+      "An entry that differs is checked again after --grace, and counts as stale only if it"
+          + " still differs: an invalidation in flight is not staleness.",
+      "Exits 1 when stale entries remain, or when the audit cannot be done."
+    })
+public final class AuditCommand implements Callable<Integer> {
+
+  @Mixin DatabaseOptions db;
+
+  @Option(
+      names = {"--redis", "--redis-uri"},
+      paramLabel = "URL",
+      description =
+          "The Redis (redis://host:port); default: cachepipe.redis.uri of --config or the"
+              + " environment.")
+  String redis;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "DURATION",
+      defaultValue = "1s",
+      converter = DurationConverter.class,
+      description =
+          "How long to wait before checking again the entries found different (default"
+              + " ${DEFAULT-VALUE}).")
+  Duration grace;
+
+  @Option(
+      names = "--sample",
+      paramLabel = "N",
+      description = "Check a random sample of at most N entries instead of all of them.")
+  Integer sample;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    if (sample != null && sample < 1) {
+      throw new ParameterException(spec.commandLine(), "--sample must be at least 1");
+    }
+    if (grace.isNegative()) {
+      throw new ParameterException(spec.commandLine(), "--grace must not be negative");
+    }
+    Settings settings = db.settings();
+    if (redis != null) {
+      settings = settings.with(Connections.REDIS_URI.name(), redis);
+    }
+    SidecarConfig.validate(settings);
+    Settings config = settings;
+    List<WarmableEntry> kinds = WarmableEntry.from(config);
+    AuditResult result;
+    RedisURI uri = redisUri(config.get(Connections.REDIS_URI));
+    RedisClient client = RedisClient.create(uri);
+    client.setOptions(
+        ClientOptions.builder()
+            .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
+            .build());
+    try (StatefulRedisConnection<String, String> connection = connect(client, uri)) {
+      ConsistencyAuditor auditor =
+          new ConsistencyAuditor(connection.sync(), () -> DatabaseOptions.connect(config), kinds);
+      result = sample == null ? auditor.auditAll(grace) : auditor.auditSample(sample, grace);
+    } finally {
+      client.shutdown();
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (db.json()) {
+      DatabaseOptions.printJson(out, json(result));
+    } else {
+      text(result, out);
+    }
+    return result.stale() == 0 ? 0 : Main.FAILED;
+  }
+
+  private static RedisURI redisUri(String text) {
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(text);
+    } catch (IllegalArgumentException e) {
+      // Not the value: it may carry a password.
+      throw new ConfigException(
+          Connections.REDIS_URI.name() + ": expected a URI such as redis://host:6379", e);
+    }
+    uri.setTimeout(Duration.ofSeconds(10));
+    return uri;
+  }
+
+  private static StatefulRedisConnection<String, String> connect(RedisClient client, RedisURI uri) {
+    try {
+      return client.connect();
+    } catch (RedisException e) {
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      // Host and port only: the URI may carry a password.
+      throw new AuditException(
+          "cannot connect to Redis at "
+              + uri.getHost()
+              + ":"
+              + uri.getPort()
+              + ": "
+              + cause.getMessage(),
+          e);
+    }
+  }
+
+  private Map<String, Object> json(AuditResult result) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("checked", result.checked());
+    doc.put("stale", result.stale());
+    doc.put("unverifiable", result.unverifiable());
+    doc.put("consistent_fraction", result.consistentFraction());
+    doc.put("grace_ms", grace.toMillis());
+    doc.put("sample", sample);
+    List<Map<String, Object>> stale = new ArrayList<>();
+    for (StaleEntry e : result.staleEntries()) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("key", e.key());
+      entry.put("kind", e.kind());
+      entry.put("cached", e.cached());
+      entry.put("true_value", e.trueValue());
+      entry.put("age_ms", e.ageMillis());
+      entry.put("ttl_remaining_ms", e.ttlRemainingMillis());
+      stale.add(entry);
+    }
+    doc.put("stale_entries", stale);
+    return doc;
+  }
+
+  private void text(AuditResult result, PrintWriter out) {
+    for (StaleEntry e : result.staleEntries()) {
+      out.printf(
+          Locale.ROOT,
+          "STALE %s: cached %s, PostgreSQL has %s; %s%n",
+          e.key(),
+          e.cached(),
+          e.trueValue(),
+          e.ageMillis() != null
+              ? String.format(Locale.ROOT, "cached for %.1f s", e.ageMillis() / 1000.0)
+              : e.ttlRemainingMillis() < 0
+                  ? "age unknown (no TTL)"
+                  : "age unknown (" + e.ttlRemainingMillis() + " ms of TTL left)");
+    }
+    out.printf(
+        Locale.ROOT,
+        "%s%d entries checked against PostgreSQL: %d stale after a %d ms grace period, %d"
+            + " consistent (%.1f%%); %d of other kinds unverifiable%n",
+        sample == null ? "" : "sample: ",
+        result.checked(),
+        result.stale(),
+        grace.toMillis(),
+        result.checked() - result.stale(),
+        result.consistentFraction() * 100,
+        result.unverifiable());
+  }
+}
