@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.bench;
 
 import io.cachepipe.sidecar.demo.HotKeyBenchmark;
+import io.cachepipe.sidecar.demo.LatencyBenchmark;
 import io.cachepipe.sidecar.demo.WarmerBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks on real servers (embedded by default). Each prints its figures; --json ends with one JSON object.",
-    subcommands = {WarmerBenchmark.class, HotKeyBenchmark.class})
+    subcommands = {LatencyBenchmark.class, HotKeyBenchmark.class, WarmerBenchmark.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;

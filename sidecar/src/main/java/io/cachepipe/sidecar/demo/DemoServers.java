@@ -6,6 +6,8 @@ import io.cachepipe.servers.LocalRedis;
 import java.io.PrintStream;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The servers the demo uses: each an external one when its address was given, else a real local one
@@ -23,6 +25,7 @@ final class DemoServers implements AutoCloseable {
   final String redisUri;
   final boolean externalRedis;
   private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+  private final Map<String, ProcessHandle> processes = new LinkedHashMap<>();
 
   private DemoServers(DemoOptions options, PrintStream out) {
     try {
@@ -32,6 +35,7 @@ final class DemoServers implements AutoCloseable {
         postgresPassword = options.pgPassword;
       } else {
         LocalPostgres pg = own(LocalPostgres.start());
+        processes.put("postgres", pg.process());
         postgresUrl = pg.createDatabase(DEMO_DATABASE);
         postgresUser = pg.user();
         postgresPassword = pg.password();
@@ -40,16 +44,29 @@ final class DemoServers implements AutoCloseable {
       if (options.kafka != null) {
         kafkaBootstrap = options.kafka;
       } else {
-        kafkaBootstrap = own(LocalKafka.start()).bootstrapServers();
+        LocalKafka kafka = own(LocalKafka.start());
+        processes.put("kafka", kafka.process());
+        kafkaBootstrap = kafka.bootstrapServers();
       }
       out.println("Kafka       " + kafkaBootstrap);
       externalRedis = options.redis != null;
-      redisUri = externalRedis ? options.redis : own(LocalRedis.start()).uri();
+      if (externalRedis) {
+        redisUri = options.redis;
+      } else {
+        LocalRedis redis = own(LocalRedis.start());
+        processes.put("redis", redis.process());
+        redisUri = redis.uri();
+      }
       out.println("Redis       " + redisUri);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
+  }
+
+  /** The processes of the servers started here (not of external ones), by name. */
+  Map<String, ProcessHandle> processes() {
+    return processes;
   }
 
   static DemoServers start(DemoOptions options, PrintStream out) {
