@@ -13,7 +13,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks on real servers (embedded by default). Each prints its figures; --json ends with one JSON object.",
-    subcommands = {LatencyBenchmark.class, HotKeyBenchmark.class, WarmerBenchmark.class})
+    subcommands = {
+      LatencyBenchmark.class,
+      EvictionCostBenchmark.class,
+      HotKeyBenchmark.class,
+      WarmerBenchmark.class
+    })
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;
