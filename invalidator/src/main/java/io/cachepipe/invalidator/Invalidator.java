@@ -64,13 +64,7 @@ public final class Invalidator implements AutoCloseable {
     this.reports = new KafkaProducer<>(producerConfig(connections));
     this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, connections, settings));
     this.evictionStep =
-        new EvictionStep(
-            evictionConsumer,
-            reports,
-            evictor,
-            topics,
-            metrics,
-            onFailure);
+        new EvictionStep(evictionConsumer, reports, evictor, topics, metrics, onFailure);
     this.evictionThread = new Thread(evictionStep, "cachepipe-eviction");
     evictionThread.setDaemon(true);
     evictionThread.start();
@@ -169,8 +163,8 @@ public final class Invalidator implements AutoCloseable {
   }
 
   /**
-   * The eviction step's consumer and its reports producer, for metrics binders to read their
-   * {@code metrics()} (which is thread-safe); they must not be used otherwise.
+   * The eviction step's consumer and its reports producer, for metrics binders to read their {@code
+   * metrics()} (which is thread-safe); they must not be used otherwise.
    */
   public List<org.apache.kafka.clients.consumer.Consumer<?, ?>> kafkaConsumers() {
     return List.of(evictionConsumer);
