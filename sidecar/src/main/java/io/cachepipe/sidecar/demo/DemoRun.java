@@ -10,6 +10,8 @@ import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
+import io.cachepipe.sidecar.admin.AdminConfig;
+import io.cachepipe.sidecar.admin.AdminPort;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +52,7 @@ final class DemoRun {
         StatsAudit.clear(servers.redisUri);
       }
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
-      Settings settings = settings(servers);
+      Settings settings = settings(servers, options);
       SidecarConfig.validate(settings);
       try (DemoDatabase db =
           new DemoDatabase(
@@ -61,7 +63,11 @@ final class DemoRun {
         long seededUsers = db.maxId("users");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         try (Pipeline pipeline = Pipeline.start(settings, stages, failure::complete);
-            CacheClient cache = CacheClient.create(servers.redisUri)) {
+            CacheClient cache = CacheClient.create(servers.redisUri);
+            AdminPort admin = AdminPort.start(settings, pipeline, Map.of("demo", cache.stats()))) {
+          if (admin != null) {
+            out.println("Status      " + admin.url());
+          }
           pipeline.capture().awaitStarted(Duration.ofSeconds(60));
           pipeline.awaitReady(Duration.ofSeconds(60));
           firstRoundTrip(pipeline, db);
@@ -84,7 +90,7 @@ final class DemoRun {
     }
   }
 
-  private static Settings settings(DemoServers servers) throws Exception {
+  private static Settings settings(DemoServers servers, DemoOptions options) throws Exception {
     Path stateDir = Files.createTempDirectory("cachepipe-demo-streams-");
     stateDir.toFile().deleteOnExit();
     Map<String, String> values = new LinkedHashMap<>();
@@ -95,6 +101,7 @@ final class DemoRun {
     values.put(Connections.REDIS_URI.name(), servers.redisUri);
     values.put(Topics.PARTITIONS.name(), "3");
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
+    values.put(AdminConfig.PORT.name(), Integer.toString(options.adminPort));
     // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
     return Settings.load(null, System.getenv(), values);
   }
