@@ -6,6 +6,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,12 +37,14 @@ final class SlotLagProbe implements AutoCloseable {
   synchronized void refresh() {
     try {
       if (connection == null || connection.isClosed()) {
-        DriverManager.setLoginTimeout(2);
-        connection =
-            DriverManager.getConnection(
-                connections.postgresUrl(),
-                connections.postgresUser(),
-                connections.postgresPassword());
+        Properties login = new Properties();
+        login.setProperty("user", connections.postgresUser());
+        login.setProperty("password", connections.postgresPassword());
+        // pgjdbc's own timeouts (seconds): DriverManager's login timeout would be JVM-wide.
+        login.setProperty("connectTimeout", "2");
+        login.setProperty("socketTimeout", "5");
+        login.setProperty("ApplicationName", "cachepipe-admin");
+        connection = DriverManager.getConnection(connections.postgresUrl(), login);
       }
       try (PreparedStatement st = connection.prepareStatement(QUERY)) {
         st.setQueryTimeout(2);
