@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,20 @@ public final class ChangeCapture implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeCapture.class);
 
+  /** Where the capture is in its life. */
+  public enum State {
+    /** The engine is connecting to the slot. */
+    STARTING,
+    /** The engine streams changes. */
+    STREAMING,
+    /** The engine stopped by itself; the process should end. */
+    FAILED,
+    /** The capture was closed. */
+    STOPPED
+  }
+
   private final ChangePublisher publisher;
+  private final List<String> tables;
   private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private final ExecutorService runner;
   private final CaptureStats stats = new CaptureStats();
@@ -50,7 +64,7 @@ public final class ChangeCapture implements AutoCloseable {
     Connections connections = Connections.from(settings);
     Topics topics = Topics.from(settings);
     TagRules rules = TagRules.from(settings);
-    List<String> tables =
+    this.tables =
         config.tables().isEmpty()
             ? List.copyOf(rules.tables())
             : config.tables().stream().map(TagRules::qualify).toList();
@@ -110,8 +124,32 @@ public final class ChangeCapture implements AutoCloseable {
     return started.isDone() && !started.isCompletedExceptionally() && !closing;
   }
 
+  /** Where the capture is: {@link State#STREAMING} when {@link #isStreaming()}. */
+  public State state() {
+    if (closing) {
+      return State.STOPPED;
+    }
+    if (!started.isDone()) {
+      return State.STARTING;
+    }
+    return started.isCompletedExceptionally() ? State.FAILED : State.STREAMING;
+  }
+
   public CaptureStats stats() {
     return stats;
+  }
+
+  /** The watched tables, schema-qualified ({@code public.posts}). */
+  public List<String> tables() {
+    return tables;
+  }
+
+  /**
+   * The Kafka producer of the changes topic, for metrics binders to read its {@code metrics()}; it
+   * must not be used to send or be closed.
+   */
+  public Producer<?, ?> kafkaProducer() {
+    return publisher.producer();
   }
 
   private void engineCompleted(boolean success, String message, Throwable error) {

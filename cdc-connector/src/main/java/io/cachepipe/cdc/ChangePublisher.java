@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -107,7 +108,7 @@ final class ChangePublisher {
     List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
     long lastLsn = -1;
     long position = -1;
-    int changes = 0;
+    List<String> tables = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord record = event.record();
       position = Math.max(position, ChangeMapper.position(record));
@@ -131,14 +132,15 @@ final class ChangePublisher {
                   change.recordKey().getBytes(StandardCharsets.UTF_8),
                   ChangeEvent.CONTRACT.encode(change))));
       lastLsn = change.lsn();
-      changes++;
+      tables.add(change.table());
     }
     awaitAcknowledged(sends);
     for (RecordChangeEvent<SourceRecord> event : records) {
       committer.markProcessed(event);
     }
     committer.markBatchFinished();
-    stats.captured.add(changes);
+    stats.captured.add(tables.size());
+    tables.forEach(stats::recordCaptured);
     if (lastLsn >= 0) {
       stats.lastLsn = lastLsn;
     }
@@ -182,6 +184,11 @@ final class ChangePublisher {
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     config.putAll(settings.subtree("kafka.producer."));
     return config;
+  }
+
+  /** The producer of the changes topic. */
+  Producer<byte[], byte[]> producer() {
+    return producer;
   }
 
   void close() {

@@ -10,12 +10,14 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -40,6 +42,7 @@ public final class Invalidator implements AutoCloseable {
   private final RedisTagEvictor evictor;
   private final KafkaStreams streams;
   private final KafkaProducer<String, byte[]> reports;
+  private final KafkaConsumer<String, byte[]> evictionConsumer;
   private final EvictionStep evictionStep;
   private final Thread evictionThread;
   private final InvalidatorMetrics metrics = new InvalidatorMetrics();
@@ -59,14 +62,9 @@ public final class Invalidator implements AutoCloseable {
     this.redis = redisClient.connect();
     this.evictor = new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
     this.reports = new KafkaProducer<>(producerConfig(connections));
+    this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, connections, settings));
     this.evictionStep =
-        new EvictionStep(
-            new KafkaConsumer<>(consumerConfig(config, connections, settings)),
-            reports,
-            evictor,
-            topics,
-            metrics,
-            onFailure);
+        new EvictionStep(evictionConsumer, reports, evictor, topics, metrics, onFailure);
     this.evictionThread = new Thread(evictionStep, "cachepipe-eviction");
     evictionThread.setDaemon(true);
     evictionThread.start();
@@ -153,6 +151,32 @@ public final class Invalidator implements AutoCloseable {
   /** Kafka Streams' state (RUNNING when it processes). */
   public KafkaStreams.State state() {
     return streams.state();
+  }
+
+  /** Whether the eviction step's consumer has joined its group and was given partitions. */
+  public boolean evictionStepAssigned() {
+    return evictionStep.isAssigned();
+  }
+
+  /**
+   * The Kafka Streams client, for metrics binders to read its {@code metrics()}; it must not be
+   * started, stopped or queried otherwise.
+   */
+  public KafkaStreams kafkaStreams() {
+    return streams;
+  }
+
+  /**
+   * The eviction step's consumer and its reports producer, for metrics binders to read their {@code
+   * metrics()} (which is thread-safe); they must not be used otherwise.
+   */
+  public List<org.apache.kafka.clients.consumer.Consumer<?, ?>> kafkaConsumers() {
+    return List.of(evictionConsumer);
+  }
+
+  /** See {@link #kafkaConsumers()}. */
+  public List<Producer<?, ?>> kafkaProducers() {
+    return List.of(reports);
   }
 
   public InvalidatorMetrics metrics() {

@@ -1,5 +1,7 @@
 package io.cachepipe.invalidator;
 
+import java.util.Objects;
+import java.util.function.LongConsumer;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -14,10 +16,21 @@ public final class LatencyHistogram {
   private final Recorder recorder = new Recorder(MAX_MICROS, 3);
   private final Histogram total = new Histogram(MAX_MICROS, 3);
   private Histogram interval;
+  private volatile LongConsumer observer = micros -> {};
 
   /** Records one latency; values outside [0, 1 h] are clamped. */
   public void record(long micros) {
-    recorder.recordValue(Math.max(0, Math.min(micros, MAX_MICROS)));
+    long clamped = Math.max(0, Math.min(micros, MAX_MICROS));
+    recorder.recordValue(clamped);
+    observer.accept(clamped);
+  }
+
+  /**
+   * Also hands every latency recorded from now on, in microseconds, to {@code observer} (a metrics
+   * registry's timer); it runs on the eviction thread, so it must be quick and must not throw.
+   */
+  public void observe(LongConsumer observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /** Latencies recorded since the previous call, also added to the cumulative view. */

@@ -1,6 +1,8 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.sidecar.admin.AdminConfig;
+import io.cachepipe.sidecar.admin.AdminPort;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,28 +41,53 @@ final class RunCommand implements Callable<Integer> {
           "Stages to run: all, or any of cdc, invalidator, warmer (overrides cachepipe.stages).")
   String stages;
 
+  @Option(
+      names = "--admin-port",
+      paramLabel = "PORT",
+      description =
+          "Admin HTTP port: metrics, health, status page (overrides cachepipe.admin.port; 0 picks"
+              + " a free port, -1 turns it off).")
+  Integer adminPort;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> overrides = new LinkedHashMap<>();
     if (stages != null) {
       overrides.put(SidecarConfig.STAGES.name(), stages);
     }
+    if (adminPort != null) {
+      overrides.put(AdminConfig.PORT.name(), adminPort.toString());
+    }
     Settings settings = Settings.load(config, System.getenv(), overrides);
     Set<Stage> selected = SidecarConfig.validate(settings);
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
     Pipeline pipeline = Pipeline.start(settings, selected, failure::complete);
+    AdminPort admin;
+    try {
+      admin = AdminPort.start(settings, pipeline, Map.of());
+    } catch (RuntimeException e) {
+      pipeline.close();
+      throw e;
+    }
+    Runnable stop =
+        () -> {
+          if (admin != null) {
+            admin.close();
+          }
+          pipeline.close();
+        };
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   failure.complete(null);
-                  pipeline.close();
+                  stop.run();
                 },
                 "cachepipe-shutdown"));
     Throwable cause = failure.join();
     if (cause != null) {
       LOG.error("a stage failed, stopping: {}", cause.getMessage());
-      pipeline.close();
+      stop.run();
       return Main.FAILED;
     }
     return 0;

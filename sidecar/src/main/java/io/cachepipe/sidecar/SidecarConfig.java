@@ -7,6 +7,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.tag.TagRules;
 import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.sidecar.admin.AdminConfig;
 import io.cachepipe.warmer.WarmableEntry;
 import io.cachepipe.warmer.WarmerConfig;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ public final class SidecarConfig {
     fields.addAll(CdcConfig.FIELDS);
     fields.addAll(InvalidatorConfig.FIELDS);
     fields.addAll(WarmerConfig.FIELDS);
+    fields.addAll(AdminConfig.FIELDS);
     return fields;
   }
 

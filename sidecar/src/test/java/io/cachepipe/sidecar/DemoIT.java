@@ -43,6 +43,7 @@ class DemoIT {
     assertThat(lines).anyMatch(l -> l.startsWith("PostgreSQL  jdbc:postgresql://127.0.0.1:"));
     assertThat(lines).anyMatch(l -> l.startsWith("Kafka       127.0.0.1:"));
     assertThat(lines).anyMatch(l -> l.startsWith("Redis       redis://127.0.0.1:"));
+    assertThat(lines).anyMatch(l -> l.matches("Status      http://127\\.0\\.0\\.1:\\d+/"));
     assertThat(lines.stream().filter(l -> l.startsWith("[")).count())
         .as("about one progress line a second")
         .isGreaterThanOrEqualTo(6);

@@ -52,6 +52,7 @@ class RunCommandIT {
             "cachepipe.invalidator.application.id=" + prefix + "invalidator",
             "cachepipe.invalidator.state.dir=" + dir.resolve("streams").toAbsolutePath(),
             "cachepipe.warmer.group.id=" + prefix + "warmer",
+            "cachepipe.admin.port=0",
             ""));
     sql(db, "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com')");
 

@@ -28,6 +28,8 @@ final class EntryRecomputer implements AutoCloseable {
   final LongAdder warmed = new LongAdder();
   final LongAdder failed = new LongAdder();
   final LongAdder abandoned = new LongAdder();
+  final LongAdder recomputes = new LongAdder();
+  final LongAdder recomputeNanos = new LongAdder();
 
   EntryRecomputer(CacheClient cache, Connections connections, int poolSize) {
     this.cache = cache;
@@ -48,6 +50,16 @@ final class EntryRecomputer implements AutoCloseable {
    * warm it. Fences make each try safe; the bound keeps a write storm from looping.
    */
   void recompute(WarmableEntry entry, String key, Map<String, String> params) {
+    long start = System.nanoTime();
+    try {
+      recomputeWithRetries(entry, key, params);
+    } finally {
+      recomputeNanos.add(System.nanoTime() - start);
+      recomputes.increment();
+    }
+  }
+
+  private void recomputeWithRetries(WarmableEntry entry, String key, Map<String, String> params) {
     try {
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         // Versions first: a change committed while the query runs moves one, and the fill drops.

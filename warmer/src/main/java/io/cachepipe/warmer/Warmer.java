@@ -1,6 +1,7 @@
 package io.cachepipe.warmer;
 
 import io.cachepipe.client.CacheClient;
+import io.cachepipe.client.CacheStats;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
@@ -19,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -54,6 +56,7 @@ public final class Warmer implements AutoCloseable {
   private final ExecutorService recomputes;
   private final Thread poller;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final LongAdder queued = new LongAdder();
   private final Consumer<Throwable> onFailure;
   private volatile boolean assigned;
 
@@ -146,6 +149,7 @@ public final class Warmer implements AutoCloseable {
 
   private void warm(Map<String, Recompute> keys) {
     List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
+    queued.add(keys.size());
     for (Recompute recompute : keys.values()) {
       long wait = rate.reserve();
       if (wait > 0) {
@@ -153,7 +157,13 @@ public final class Warmer implements AutoCloseable {
       }
       running.add(
           CompletableFuture.runAsync(
-              () -> recomputer.recompute(recompute.entry(), recompute.key(), recompute.params()),
+              () -> {
+                try {
+                  recomputer.recompute(recompute.entry(), recompute.key(), recompute.params());
+                } finally {
+                  queued.decrement();
+                }
+              },
               recomputes));
     }
     CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
@@ -180,6 +190,37 @@ public final class Warmer implements AutoCloseable {
   /** Recomputes that failed (logged). */
   public long failed() {
     return recomputer.failed.sum();
+  }
+
+  /**
+   * Recomputes of the batch in hand that have not finished: waiting for the rate limit or a pool
+   * connection, or running.
+   */
+  public long queued() {
+    return queued.sum();
+  }
+
+  /** Recomputes finished, whatever their outcome. */
+  public long recomputes() {
+    return recomputer.recomputes.sum();
+  }
+
+  /** Time spent in the finished recomputes, in nanoseconds (queries, fills and their retries). */
+  public long recomputeNanos() {
+    return recomputer.recomputeNanos.sum();
+  }
+
+  /** What the warmer's own cache-client did: its fills accepted and rejected. */
+  public CacheStats cacheStats() {
+    return cache.stats();
+  }
+
+  /**
+   * The warmer's Kafka consumer, for metrics binders to read its {@code metrics()} (which is
+   * thread-safe); it must not be used otherwise.
+   */
+  public org.apache.kafka.clients.consumer.Consumer<?, ?> kafkaConsumer() {
+    return consumer;
   }
 
   private record Recompute(WarmableEntry entry, String key, Map<String, String> params) {}

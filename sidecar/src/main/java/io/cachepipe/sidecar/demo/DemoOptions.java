@@ -69,6 +69,15 @@ public final class DemoOptions {
   int users;
 
   @Option(
+      names = "--admin-port",
+      defaultValue = "0",
+      paramLabel = "PORT",
+      description =
+          "Port of the admin HTTP server and its status page (default ${DEFAULT-VALUE}: a free"
+              + " port; -1: none).")
+  int adminPort;
+
+  @Option(
       names = "--seed",
       defaultValue = "42",
       description = "Random seed of the workload (default ${DEFAULT-VALUE}).")

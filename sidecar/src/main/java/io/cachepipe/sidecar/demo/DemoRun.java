@@ -13,6 +13,8 @@ import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
+import io.cachepipe.sidecar.admin.AdminConfig;
+import io.cachepipe.sidecar.admin.AdminPort;
 import io.cachepipe.warmer.WarmableEntry;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
@@ -59,7 +61,7 @@ final class DemoRun {
         clearCachepipeKeys(servers.redisUri);
       }
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
-      Settings settings = settings(servers, Map.of());
+      Settings settings = settings(servers, options, Map.of());
       SidecarConfig.validate(settings);
       try (DemoDatabase db =
           new DemoDatabase(
@@ -70,7 +72,11 @@ final class DemoRun {
         long seededUsers = db.maxId("users");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         try (Pipeline pipeline = Pipeline.start(settings, stages, failure::complete);
-            CacheClient cache = CacheClient.create(servers.redisUri)) {
+            CacheClient cache = CacheClient.create(servers.redisUri);
+            AdminPort admin = AdminPort.start(settings, pipeline, Map.of("demo", cache.stats()))) {
+          if (admin != null) {
+            out.println("Status      " + admin.url());
+          }
           pipeline.capture().awaitStarted(Duration.ofSeconds(60));
           pipeline.awaitReady(Duration.ofSeconds(60));
           firstRoundTrip(pipeline, db);
@@ -139,7 +145,8 @@ final class DemoRun {
   }
 
   /** The pipeline's settings on {@code servers}, with {@code overrides} on top. */
-  static Settings settings(DemoServers servers, Map<String, String> overrides) throws Exception {
+  static Settings settings(DemoServers servers, DemoOptions options, Map<String, String> overrides)
+      throws Exception {
     Path stateDir = Files.createTempDirectory("cachepipe-demo-streams-");
     stateDir.toFile().deleteOnExit();
     Map<String, String> values = new LinkedHashMap<>();
@@ -150,6 +157,7 @@ final class DemoRun {
     values.put(Connections.REDIS_URI.name(), servers.redisUri);
     values.put(Topics.PARTITIONS.name(), "3");
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
+    values.put(AdminConfig.PORT.name(), Integer.toString(options.adminPort));
     values.putAll(overrides);
     // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
     return Settings.load(null, System.getenv(), values);

@@ -108,7 +108,9 @@ public final class HotKeyBenchmark implements Callable<Integer> {
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings =
           DemoRun.settings(
-              servers, Map.of(InvalidatorConfig.COALESCE_DELAY.name(), Long.toString(delayMillis)));
+              servers,
+              options,
+              Map.of(InvalidatorConfig.COALESCE_DELAY.name(), Long.toString(delayMillis)));
       SidecarConfig.validate(settings);
       try (DemoDatabase db =
           new DemoDatabase(

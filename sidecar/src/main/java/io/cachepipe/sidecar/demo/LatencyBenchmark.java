@@ -90,7 +90,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     List<Map<String, Object>> results = new ArrayList<>();
     try (DemoServers servers = DemoServers.start(options, out)) {
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
-      Settings settings = DemoRun.settings(servers, Map.of());
+      Settings settings = DemoRun.settings(servers, options, Map.of());
       SidecarConfig.validate(settings);
       try (DemoDatabase db =
           new DemoDatabase(
