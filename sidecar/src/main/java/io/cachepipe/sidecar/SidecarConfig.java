@@ -35,6 +35,7 @@ public final class SidecarConfig {
     fields.addAll(InvalidatorConfig.FIELDS);
     fields.addAll(WarmerConfig.FIELDS);
     fields.addAll(AdminConfig.FIELDS);
+    fields.addAll(AdminConfig.AUDIT_FIELDS);
     return fields;
   }
 

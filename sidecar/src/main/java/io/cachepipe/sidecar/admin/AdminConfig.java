@@ -42,6 +42,9 @@ public record AdminConfig(String host, int port, Duration probeInterval) {
 
   public static final List<ConfigField<?>> FIELDS = List.of(HOST, PORT, PROBE_INTERVAL);
 
+  /** The continuous audit's keys ({@code cachepipe.audit.*}); it runs beside the admin port. */
+  public static final List<ConfigField<?>> AUDIT_FIELDS = ContinuousAudit.FIELDS;
+
   public static AdminConfig from(Settings settings) {
     return new AdminConfig(settings.get(HOST), settings.get(PORT), settings.get(PROBE_INTERVAL));
   }

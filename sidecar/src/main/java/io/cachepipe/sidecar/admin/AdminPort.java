@@ -107,6 +107,10 @@ public final class AdminPort implements AutoCloseable {
     }
     kafka = own(new KafkaProbe(connections.kafkaBootstrap()));
     health = new PipelineHealth(pipeline, redis);
+    ContinuousAudit audit = ContinuousAudit.startIfConfigured(settings, registry);
+    if (audit != null) {
+      own(audit);
+    }
     history = new StatusHistory(registry, config.probeInterval());
     bindMeters(caches);
     long every = config.probeInterval().toMillis();

@@ -117,6 +117,14 @@ final class PipelineMeters implements MeterBinder {
         .register(registry);
     counter(DEAD_LETTERED, m, InvalidatorMetrics::deadLettered, "stage", "invalidator")
         .register(registry);
+    FunctionCounter.builder("cachepipe.invalidator.coalesced", m, InvalidatorMetrics::coalesced)
+        .description("Invalidations absorbed by a newer one of the same hot tag while held")
+        .register(registry);
+    Gauge.builder("cachepipe.invalidator.watermark.lsn", m, InvalidatorMetrics::watermark)
+        .description(
+            "Read-your-writes watermark: every change committed before this WAL position is"
+                + " evicted (-1 until every partition reported)")
+        .register(registry);
     Timer latency =
         Timer.builder(LATENCY)
             .description("From the commit in PostgreSQL to the eviction applied in Redis")
@@ -160,6 +168,18 @@ final class PipelineMeters implements MeterBinder {
         .description("Fenced fills: written, or rejected because a tag moved meanwhile")
         .register(registry);
     counter(CACHE_FILLS, stats, CacheStats::fillsRejected, "result", "rejected")
+        .tag("client", client)
+        .register(registry);
+    counter("cachepipe.cache.own.write.reads", stats, CacheStats::ownWriteWaits, "result", "waited")
+        .tag("client", client)
+        .description("Read-your-writes reads that waited for the watermark, or bypassed the cache")
+        .register(registry);
+    counter(
+            "cachepipe.cache.own.write.reads",
+            stats,
+            CacheStats::ownWriteBypasses,
+            "result",
+            "bypassed")
         .tag("client", client)
         .register(registry);
     FunctionCounter.builder("cachepipe.cache.redis.errors", stats, CacheStats::redisErrors)
