@@ -40,7 +40,8 @@ public record AdminConfig(String host, int port, Duration probeInterval) {
               + " hits and Kafka's brokers (never per scrape), and samples the status page's"
               + " charts.");
 
-  public static final List<ConfigField<?>> FIELDS = List.of(HOST, PORT, PROBE_INTERVAL);
+  public static final List<ConfigField<?>> FIELDS =
+      List.of(HOST, PORT, PROBE_INTERVAL, DatabaseGauges.INTERVAL);
 
   /** The continuous audit's keys ({@code cachepipe.audit.*}); it runs beside the admin port. */
   public static final List<ConfigField<?>> AUDIT_FIELDS = ContinuousAudit.FIELDS;

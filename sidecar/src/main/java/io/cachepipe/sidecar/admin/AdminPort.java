@@ -19,6 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -107,6 +108,15 @@ public final class AdminPort implements AutoCloseable {
     }
     kafka = own(new KafkaProbe(connections.kafkaBootstrap()));
     health = new PipelineHealth(pipeline, redis);
+    Duration databaseEvery = settings.get(DatabaseGauges.INTERVAL);
+    if (!databaseEvery.isZero()) {
+      DatabaseGauges database = new DatabaseGauges(settings, registry);
+      scheduler.scheduleWithFixedDelay(
+          () -> logFailure("database figures", database::refresh),
+          0,
+          databaseEvery.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
     ContinuousAudit audit = ContinuousAudit.startIfConfigured(settings, registry);
     if (audit != null) {
       own(audit);

@@ -1,0 +1,98 @@
+package io.cachepipe.sidecar.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.testing.PostgresFixture.Database;
+import io.cachepipe.testing.TestServers;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The database's health figures as gauges, on a real PostgreSQL with pg_stat_statements. */
+class DatabaseGaugesIT {
+
+  @Test
+  void healthChecksConnectionsAndIndexUsageBecomeGauges() throws Exception {
+    Database db = TestServers.postgres().createDatabase("database_gauges_it");
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement()) {
+      st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      st.execute("INSERT INTO users (id, name, email) VALUES (1, 'a', 'a@x')");
+      st.execute("SELECT * FROM users WHERE id = 1");
+    }
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DatabaseGauges gauges =
+        new DatabaseGauges(
+            Settings.of(
+                Map.of(
+                    "cachepipe.postgres.url", db.jdbcUrl(),
+                    "cachepipe.postgres.user", db.user(),
+                    "cachepipe.postgres.password", db.password())),
+            registry);
+
+    gauges.refresh();
+
+    double hitRatio =
+        registry
+            .get("cachepipe.db.check.value")
+            .tag("check", "buffer cache hit ratio")
+            .gauge()
+            .value();
+    assertThat(hitRatio).isBetween(0.0, 1.0);
+    assertThat(
+            registry
+                .get("cachepipe.db.check.limit")
+                .tag("check", "buffer cache hit ratio")
+                .gauge()
+                .value())
+        .isEqualTo(0.90);
+    assertThat(
+            registry
+                .get("cachepipe.db.check.ok")
+                .tag("check", "connection use (of max_connections)")
+                .gauge()
+                .value())
+        .isEqualTo(1.0);
+    assertThat(
+            registry
+                .get("cachepipe.db.check.value")
+                .tag("check", "slowest statement mean time (ms)")
+                .gauge()
+                .value())
+        .as("pg_stat_statements is preloaded on the test server")
+        .isNotNaN()
+        .isGreaterThanOrEqualTo(0);
+    assertThat(registry.get("cachepipe.db.connections").gauges())
+        .as("at least the probe's own connection")
+        .anySatisfy(g -> assertThat(g.value()).isGreaterThanOrEqualTo(1));
+    assertThat(
+            registry
+                .get("cachepipe.db.index.unused")
+                .tag("index", "posts_author_stats_idx")
+                .gauge()
+                .value())
+        .as("no query used the stats index yet")
+        .isEqualTo(1.0);
+    assertThat(registry.get("cachepipe.db.probe.failures").gauge().value()).isZero();
+  }
+
+  @Test
+  void anUnreachableDatabaseCountsAFailureAndThrowsNothing() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DatabaseGauges gauges =
+        new DatabaseGauges(
+            Settings.of(
+                Map.of(
+                    "cachepipe.postgres.url", "jdbc:postgresql://127.0.0.1:1/none?connectTimeout=2",
+                    "cachepipe.postgres.user", "nobody")),
+            registry);
+
+    gauges.refresh();
+
+    assertThat(registry.get("cachepipe.db.probe.failures").gauge().value()).isEqualTo(1);
+  }
+}
