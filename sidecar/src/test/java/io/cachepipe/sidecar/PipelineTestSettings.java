@@ -18,6 +18,11 @@ final class PipelineTestSettings {
 
   /** Every stage on {@code db}, with names from {@code name}. */
   static Settings of(Database db, String name) throws IOException {
+    return Settings.of(values(db, name));
+  }
+
+  /** {@link #of}'s keys and values, e.g. to write them to a child process's properties file. */
+  static Map<String, String> values(Database db, String name) throws IOException {
     String prefix = TestServers.kafka().uniqueTopicPrefix(name);
     Map<String, String> values = new LinkedHashMap<>();
     values.put("cachepipe.postgres.url", db.jdbcUrl());
@@ -37,6 +42,6 @@ final class PipelineTestSettings {
     values.put(
         "cachepipe.invalidator.state.dir", Files.createTempDirectory(name + "-streams").toString());
     values.put("cachepipe.warmer.group.id", prefix + "warmer");
-    return Settings.of(values);
+    return values;
   }
 }
