@@ -19,14 +19,21 @@ public final class Secrets {
   static final List<String> SECRET_KEY_PARTS =
       List.of("password", "passwd", "secret", "token", "sasl.jaas.config", "credentials");
 
-  /** {@code scheme://userinfo@}; the userinfo stops at the first '/' or '@'. */
+  /**
+   * {@code scheme://userinfo@}, also with the slashes escaped as JSON log lines may write them
+   * ({@code :\\/\\/}); the userinfo stops at the first '/' or '@'.
+   */
   private static final Pattern URI_USERINFO =
-      Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*)://([^\\s/@]*)@");
+      Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*)(:\\\\?/\\\\?/)([^\\s/@]*)@");
 
-  /** {@code password=value}, {@code sslpassword=value}, {@code token="value"}, ... */
+  /**
+   * {@code password=value}, {@code sslpassword=value}, {@code token="value"}, also with the quote
+   * escaped as JSON log lines write it ({@code password=\\"value\\"}).
+   */
   private static final Pattern SECRET_PARAMETER =
       Pattern.compile(
-          "(?i)\\b([a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*=)(\"?)([^&\\s;,\"']+)");
+          "(?i)\\b([a-z0-9_.-]*(?:password|passwd|secret|token)[a-z0-9_.-]*=)(\\\\?\"?)"
+              + "([^&\\s;,\"'\\\\]+)");
 
   private Secrets() {}
 
@@ -63,7 +70,8 @@ public final class Secrets {
     StringBuilder out = new StringBuilder();
     while (uri.find()) {
       String scheme = uri.group(1);
-      String userInfo = uri.group(2);
+      String separator = uri.group(2);
+      String userInfo = uri.group(3);
       int colon = userInfo.indexOf(':');
       String masked;
       if (colon >= 0) {
@@ -73,7 +81,7 @@ public final class Secrets {
       } else {
         masked = userInfo;
       }
-      uri.appendReplacement(out, Matcher.quoteReplacement(scheme + "://" + masked + "@"));
+      uri.appendReplacement(out, Matcher.quoteReplacement(scheme + separator + masked + "@"));
     }
     uri.appendTail(out);
     return SECRET_PARAMETER.matcher(out).replaceAll("$1$2" + MASK);

@@ -59,6 +59,10 @@ class SecretsTest {
         "jdbc:postgresql://db/shop?sslpassword=S3cr3t | jdbc:postgresql://db/shop?sslpassword=********",
         "PlainLoginModule required username=\"u\" password=\"S3cr3t\"; | PlainLoginModule required"
             + " username=\"u\" password=\"********\";",
+        "{\"message\":\"jaas password=\\\"S3cr3t\\\"\"} | {\"message\":\"jaas"
+            + " password=\\\"********\\\"\"}",
+        "{\"message\":\"at redis:\\/\\/u:S3cr3t@h:1\"} | {\"message\":\"at"
+            + " redis:\\/\\/u:********@h:1\"}",
         "cannot connect to redis://u:S3cr3t@h:1 (refused) | cannot connect to redis://u:********@h:1"
             + " (refused)"
       })
