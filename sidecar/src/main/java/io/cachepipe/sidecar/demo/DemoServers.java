@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.demo;
 
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.servers.LocalKafka;
 import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
@@ -36,7 +37,8 @@ final class DemoServers implements AutoCloseable {
         postgresUser = pg.user();
         postgresPassword = pg.password();
       }
-      out.println("PostgreSQL  " + postgresUrl + "  (user " + postgresUser + ")");
+      out.println(
+          "PostgreSQL  " + Secrets.maskCredentials(postgresUrl) + "  (user " + postgresUser + ")");
       if (options.kafka != null) {
         kafkaBootstrap = options.kafka;
       } else {
@@ -45,7 +47,7 @@ final class DemoServers implements AutoCloseable {
       out.println("Kafka       " + kafkaBootstrap);
       externalRedis = options.redis != null;
       redisUri = externalRedis ? options.redis : own(LocalRedis.start()).uri();
-      out.println("Redis       " + redisUri);
+      out.println("Redis       " + Secrets.maskCredentials(redisUri));
     } catch (RuntimeException e) {
       close();
       throw e;
