@@ -21,14 +21,14 @@ public final class Secrets {
 
   /**
    * {@code scheme://userinfo@}, also with the slashes escaped as JSON log lines may write them
-   * ({@code :\\/\\/}); the userinfo stops at the first '/' or '@'.
+   * ({@code :\/\/}); the userinfo stops at the first '/' or '@'.
    */
   private static final Pattern URI_USERINFO =
       Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*)(:\\\\?/\\\\?/)([^\\s/@]*)@");
 
   /**
    * {@code password=value}, {@code sslpassword=value}, {@code token="value"}, also with the quote
-   * escaped as JSON log lines write it ({@code password=\\"value\\"}).
+   * escaped as JSON log lines write it ({@code password=\"value\"}).
    */
   private static final Pattern SECRET_PARAMETER =
       Pattern.compile(
