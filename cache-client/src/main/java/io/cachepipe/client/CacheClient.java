@@ -2,6 +2,7 @@ package io.cachepipe.client;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.core.redis.LuaScripts;
@@ -43,6 +44,7 @@ public final class CacheClient implements AutoCloseable {
   private static final long WATERMARK_POLL_NANOS = 500_000;
 
   private final RedisClient client;
+  private final String address;
   private final ObjectMapper mapper;
   private final Duration fillDeadline;
   private final CacheStats stats = new CacheStats();
@@ -55,6 +57,7 @@ public final class CacheClient implements AutoCloseable {
     RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
     uri.setTimeout(commandTimeout);
     this.client = RedisClient.create(uri);
+    this.address = Secrets.maskCredentials(redisUri);
     // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
     // queued for a reconnect) and reads go to the loader.
     client.setOptions(
@@ -120,7 +123,13 @@ public final class CacheClient implements AutoCloseable {
           connection = client.connect();
         } catch (RedisException e) {
           nextConnectNanos = System.nanoTime() + 1_000_000_000L;
-          throw e;
+          Throwable cause = e;
+          while (cause.getCause() != null) {
+            cause = cause.getCause();
+          }
+          // Redis' own reason (WRONGPASS, connection refused), and the address without credentials.
+          throw new RedisConnectionException(
+              "cannot connect to Redis at " + address + ": " + cause.getMessage(), e);
         }
       }
       return connection.sync();

@@ -3,6 +3,7 @@ package io.cachepipe.cdc;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
 import io.debezium.embedded.Connect;
@@ -12,6 +13,7 @@ import io.debezium.engine.format.ChangeEventFormat;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -72,12 +74,12 @@ public final class ChangeCapture implements AutoCloseable {
       throw new CdcException("no table to watch: configure tag rules or cachepipe.cdc.tables");
     }
     DatabasePreflight.run(connections, config, tables, rules);
-    TopicCreator.ensure(connections.kafkaBootstrap(), topics);
-    this.publisher =
-        new ChangePublisher(topics, connections, settings, stats, config.watermarkInterval());
+    Map<String, Object> kafkaClient = KafkaClients.shared(settings);
+    TopicCreator.ensure(kafkaClient, topics);
+    this.publisher = new ChangePublisher(topics, settings, stats, config.watermarkInterval());
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumProperties.build(config, connections, topics, tables))
+            .using(DebeziumProperties.build(config, connections, topics, tables, kafkaClient))
             .using(
                 new DebeziumEngine.ConnectorCallback() {
                   @Override

@@ -2,10 +2,10 @@ package io.cachepipe.cdc;
 
 import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.change.Watermark;
-import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import java.nio.charset.StandardCharsets;
@@ -52,14 +52,10 @@ final class ChangePublisher {
   private long markedLsn = -1;
 
   ChangePublisher(
-      Topics topics,
-      Connections connections,
-      Settings settings,
-      CaptureStats stats,
-      Duration watermarkInterval) {
+      Topics topics, Settings settings, CaptureStats stats, Duration watermarkInterval) {
     this.topics = topics;
     this.stats = stats;
-    this.producer = new KafkaProducer<>(producerConfig(connections, settings));
+    this.producer = new KafkaProducer<>(producerConfig(settings));
     this.marker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -173,9 +169,8 @@ final class ChangePublisher {
         String.valueOf(record.sourceOffset()));
   }
 
-  private static Map<String, Object> producerConfig(Connections connections, Settings settings) {
-    Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+  private static Map<String, Object> producerConfig(Settings settings) {
+    Map<String, Object> config = new HashMap<>(KafkaClients.shared(settings));
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-cdc");
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -1,6 +1,7 @@
 package io.cachepipe.cdc;
 
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.tag.TagRule;
 import io.cachepipe.core.tag.TagRules;
 import java.sql.Connection;
@@ -43,7 +44,7 @@ final class DatabasePreflight {
     } catch (SQLException e) {
       throw new CdcException(
           "cannot prepare capture from PostgreSQL at "
-              + connections.postgresUrl()
+              + Secrets.maskCredentials(connections.postgresUrl())
               + " as "
               + connections.postgresUser()
               + ": "

@@ -3,7 +3,10 @@ package io.cachepipe.cdc;
 import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Topics;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
@@ -16,10 +19,22 @@ final class DebeziumProperties {
   /** Prefix of heartbeat records' topics; such records only advance offsets. */
   static final String HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat";
 
+  /** Parameters of the JDBC URL that the connector takes as {@code database.<parameter>}. */
+  static final List<String> TLS_PARAMETERS =
+      List.of("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslfactory");
+
   private DebeziumProperties() {}
 
+  /**
+   * @param kafkaClient what every Kafka client gets ({@code KafkaClients.shared}): the engine's
+   *     offset store uses the top-level properties for its clients
+   */
   static Properties build(
-      CdcConfig config, Connections connections, Topics topics, List<String> tables) {
+      CdcConfig config,
+      Connections connections,
+      Topics topics,
+      List<String> tables,
+      Map<String, Object> kafkaClient) {
     PostgresLocation location = PostgresLocation.parse(connections.postgresUrl());
     Properties p = new Properties();
     p.setProperty("name", config.name());
@@ -32,16 +47,23 @@ final class DebeziumProperties {
     p.setProperty("offset.storage.replication.factor", Short.toString(topics.replicationFactor()));
     p.setProperty(
         "offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
-    p.setProperty("bootstrap.servers", connections.kafkaBootstrap());
+    kafkaClient.forEach((key, value) -> p.setProperty(key, String.valueOf(value)));
 
     p.setProperty("database.hostname", location.host());
     p.setProperty("database.port", Integer.toString(location.port()));
     p.setProperty("database.dbname", location.database());
     p.setProperty("database.user", connections.postgresUser());
-    p.setProperty("database.password", connections.postgresPassword());
-    String sslMode = location.parameters().get("sslmode");
-    if (sslMode != null) {
-      p.setProperty("database.sslmode", sslMode);
+    // The JDBC connections read a password= of the URL; the replication connection needs it given.
+    String password = connections.postgresPassword();
+    if (password.isEmpty() && location.parameters().containsKey("password")) {
+      password = decode(location.parameters().get("password"));
+    }
+    p.setProperty("database.password", password);
+    for (String parameter : TLS_PARAMETERS) {
+      String value = location.parameters().get(parameter);
+      if (value != null) {
+        p.setProperty("database." + parameter, decode(value));
+      }
     }
 
     p.setProperty("topic.prefix", TOPIC_PREFIX);
@@ -66,5 +88,9 @@ final class DebeziumProperties {
 
     config.passThrough().forEach(p::setProperty);
     return p;
+  }
+
+  private static String decode(String urlParameter) {
+    return URLDecoder.decode(urlParameter, StandardCharsets.UTF_8);
   }
 }

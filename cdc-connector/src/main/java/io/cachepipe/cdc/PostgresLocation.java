@@ -2,6 +2,7 @@ package io.cachepipe.cdc;
 
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Secrets;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
@@ -14,32 +15,31 @@ import java.util.Map;
 record PostgresLocation(String host, int port, String database, Map<String, String> parameters) {
 
   static PostgresLocation parse(String jdbcUrl) {
+    String shown = Secrets.maskCredentials(jdbcUrl);
     String key = Connections.POSTGRES_URL.name();
     String prefix = "jdbc:postgresql://";
     if (jdbcUrl == null || !jdbcUrl.startsWith(prefix)) {
       throw new ConfigException(
-          key
-              + ": expected a URL like jdbc:postgresql://host:5432/database, got '"
-              + jdbcUrl
-              + "'");
+          key + ": expected a URL like jdbc:postgresql://host:5432/database, got '" + shown + "'");
     }
     URI uri;
     try {
       uri = new URI("postgresql://" + jdbcUrl.substring(prefix.length()));
     } catch (URISyntaxException e) {
-      throw new ConfigException(key + ": not a valid URL: " + e.getMessage());
+      // Not the exception's message: it quotes the URL.
+      throw new ConfigException(key + ": not a valid URL: '" + shown + "'");
     }
     if (uri.getHost() == null || uri.getAuthority().contains(",")) {
       throw new ConfigException(
           key
               + ": expected one host (the primary; logical replication reads from it), got '"
-              + jdbcUrl
+              + shown
               + "'");
     }
     String path = uri.getPath() == null ? "" : uri.getPath();
     String database = path.startsWith("/") ? path.substring(1) : path;
     if (database.isEmpty()) {
-      throw new ConfigException(key + ": the URL names no database: '" + jdbcUrl + "'");
+      throw new ConfigException(key + ": the URL names no database: '" + shown + "'");
     }
     Map<String, String> parameters = new LinkedHashMap<>();
     if (uri.getRawQuery() != null) {

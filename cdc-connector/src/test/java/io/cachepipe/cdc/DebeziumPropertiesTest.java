@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.kafka.KafkaClients;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +101,49 @@ class DebeziumPropertiesTest {
   }
 
   @Test
+  void theUrlsTlsParametersReachTheReplicationConnection() {
+    Properties p =
+        build(
+            Map.of(
+                "cachepipe.postgres.url",
+                "jdbc:postgresql://db:5432/shop?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem"
+                    + "&sslcert=/etc/client.pem&sslkey=/etc/client.pk8&sslpassword=k3y"));
+
+    assertThat(p.getProperty("database.sslmode")).isEqualTo("verify-full");
+    assertThat(p.getProperty("database.sslrootcert")).isEqualTo("/etc/ca.pem");
+    assertThat(p.getProperty("database.sslcert")).isEqualTo("/etc/client.pem");
+    assertThat(p.getProperty("database.sslkey")).isEqualTo("/etc/client.pk8");
+    assertThat(p.getProperty("database.sslpassword")).isEqualTo("k3y");
+  }
+
+  @Test
+  void aPasswordInTheUrlIsUsedWhenTheKeyIsEmpty() {
+    Properties p =
+        build(
+            Map.of(
+                "cachepipe.postgres.password", "",
+                "cachepipe.postgres.url", "jdbc:postgresql://db/shop?password=p%40ss"));
+
+    assertThat(p.getProperty("database.password")).isEqualTo("p@ss");
+  }
+
+  @Test
+  void kafkaSecurityKeysReachTheOffsetStoresClients() {
+    Properties p =
+        build(
+            Map.of(
+                "kafka.security.protocol", "SASL_SSL",
+                "kafka.sasl.mechanism", "SCRAM-SHA-512",
+                "kafka.ssl.truststore.location", "/etc/kafka/truststore.jks",
+                "kafka.streams.num.stream.threads", "2"));
+
+    assertThat(p.getProperty("security.protocol")).isEqualTo("SASL_SSL");
+    assertThat(p.getProperty("sasl.mechanism")).isEqualTo("SCRAM-SHA-512");
+    assertThat(p.getProperty("ssl.truststore.location")).isEqualTo("/etc/kafka/truststore.jks");
+    assertThat(p.stringPropertyNames()).doesNotContain("num.stream.threads");
+  }
+
+  @Test
   void cachepipesOwnPollIntervalSettingIsApplied() {
     Properties p = build(Map.of("cachepipe.cdc.poll.interval.ms", "10"));
 
@@ -111,6 +155,10 @@ class DebeziumPropertiesTest {
     values.putAll(extra);
     Settings settings = Settings.of(values);
     return DebeziumProperties.build(
-        CdcConfig.from(settings), Connections.from(settings), Topics.from(settings), TABLES);
+        CdcConfig.from(settings),
+        Connections.from(settings),
+        Topics.from(settings),
+        TABLES,
+        KafkaClients.shared(settings));
   }
 }

@@ -3,10 +3,12 @@ package io.cachepipe.invalidator;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.HashMap;
@@ -52,17 +54,18 @@ public final class Invalidator implements AutoCloseable {
     Connections connections = Connections.from(settings);
     Topics topics = Topics.from(settings);
     TagRules rules = TagRules.from(settings);
-    TopicCreator.ensure(connections.kafkaBootstrap(), topics);
+    Map<String, Object> kafkaClient = KafkaClients.shared(settings);
+    TopicCreator.ensure(kafkaClient, topics);
     this.redisClient = RedisClient.create(connections.redisUri());
     // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
     redisClient.setOptions(
         ClientOptions.builder()
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .build());
-    this.redis = redisClient.connect();
+    this.redis = connect(redisClient, connections);
     this.evictor = new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
-    this.reports = new KafkaProducer<>(producerConfig(connections));
-    this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, connections, settings));
+    this.reports = new KafkaProducer<>(producerConfig(kafkaClient));
+    this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient, settings));
     this.evictionStep =
         new EvictionStep(evictionConsumer, reports, evictor, topics, metrics, onFailure);
     this.evictionThread = new Thread(evictionStep, "cachepipe-eviction");
@@ -71,7 +74,7 @@ public final class Invalidator implements AutoCloseable {
     this.streams =
         new KafkaStreams(
             InvalidationTopology.build(rules, topics, config.coalesceDelay(), metrics),
-            streamsProperties(config, connections, topics));
+            streamsProperties(config, kafkaClient, topics));
     streams.setUncaughtExceptionHandler(
         e -> {
           LOG.error("invalidator stream thread failed: {}", e.getMessage(), e);
@@ -90,11 +93,37 @@ public final class Invalidator implements AutoCloseable {
     return new Invalidator(settings, onFailure);
   }
 
+  /**
+   * Opens the evictor's connection; a refusal (unreachable, wrong credentials) is one line naming
+   * the server (its credentials masked) and Redis' reason.
+   */
+  private static StatefulRedisConnection<String, String> connect(
+      RedisClient client, Connections connections) {
+    try {
+      return client.connect();
+    } catch (RedisException e) {
+      client.shutdown();
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      throw new IllegalStateException(
+          "invalidator: cannot connect to Redis at "
+              + connections.redisAddress()
+              + ": "
+              + cause.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * @param kafkaClient what every Kafka client gets ({@link KafkaClients#shared})
+   */
   static Properties streamsProperties(
-      InvalidatorConfig config, Connections connections, Topics topics) {
+      InvalidatorConfig config, Map<String, Object> kafkaClient, Topics topics) {
     Properties p = new Properties();
+    p.putAll(kafkaClient);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) topics.replicationFactor());
@@ -119,9 +148,8 @@ public final class Invalidator implements AutoCloseable {
   }
 
   private static Map<String, Object> consumerConfig(
-      InvalidatorConfig config, Connections connections, Settings settings) {
-    Map<String, Object> c = new HashMap<>();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+      InvalidatorConfig config, Map<String, Object> kafkaClient, Settings settings) {
+    Map<String, Object> c = new HashMap<>(kafkaClient);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, evictionGroup(config));
     c.put(ConsumerConfig.CLIENT_ID_CONFIG, evictionGroup(config));
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -132,9 +160,8 @@ public final class Invalidator implements AutoCloseable {
     return c;
   }
 
-  private static Map<String, Object> producerConfig(Connections connections) {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+  private static Map<String, Object> producerConfig(Map<String, Object> kafkaClient) {
+    Map<String, Object> p = new HashMap<>(kafkaClient);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-eviction-reports");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 0);

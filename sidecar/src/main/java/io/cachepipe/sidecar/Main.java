@@ -1,13 +1,19 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.ConfigException;
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.sidecar.audit.AuditCommand;
 import io.cachepipe.sidecar.bench.BenchCommand;
 import io.cachepipe.sidecar.db.DbCommand;
 import io.cachepipe.sidecar.demo.DemoCommand;
+import io.cachepipe.sidecar.logging.LogFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code cachepipe} command line. */
 @Command(
@@ -20,13 +26,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       DbCommand.class,
       BenchCommand.class,
-      AuditCommand.class
-    },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:success",
-      "1:the run failed (a stage failed, the demo found stale entries, a db check failed)",
-      "2:bad usage or configuration"
+      AuditCommand.class,
+      ConfigCommand.class
     })
 public final class Main implements Runnable {
 
@@ -36,25 +37,69 @@ public final class Main implements Runnable {
   /** Exit code of bad usage or configuration. */
   public static final int BAD_CONFIG = 2;
 
+  /** The exit codes, listed in every command's help. */
+  static final Map<String, String> EXIT_CODES = exitCodes();
+
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:CACHEPIPE_LOG_FORMAT:-text}",
+      description =
+          "Log lines on stderr: text, or json (one JSON object per line). Default: text, or"
+              + " $CACHEPIPE_LOG_FORMAT.")
+  void logFormat(LogFormat format) {
+    format.apply();
+  }
+
   public static void main(String[] args) {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line with cachepipe's error handling; tests execute it too. */
+  /**
+   * The command line with cachepipe's error handling; tests execute it too. A failure is one line
+   * on stderr, with any credentials it quotes masked, never a stack trace.
+   */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
+          String message = Secrets.maskCredentials(messageOf(e));
           if (e instanceof ConfigException) {
-            commandLine.getErr().println("cachepipe: configuration error: " + e.getMessage());
+            commandLine.getErr().println("cachepipe: configuration error: " + message);
             return BAD_CONFIG;
           }
-          commandLine.getErr().println("cachepipe: " + e.getMessage());
+          commandLine.getErr().println("cachepipe: " + message);
           return FAILED;
         });
+    applyConventions(cli);
     return cli;
+  }
+
+  private static String messageOf(Exception e) {
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  /** Every command lists the exit codes in its help and answers --version. */
+  private static void applyConventions(CommandLine command) {
+    command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+    command.getCommandSpec().usageMessage().exitCodeList(EXIT_CODES);
+    command.getCommandSpec().versionProvider(new Version());
+    command.getSubcommands().values().forEach(Main::applyConventions);
+  }
+
+  private static Map<String, String> exitCodes() {
+    Map<String, String> codes = new LinkedHashMap<>();
+    codes.put("0", "success");
+    codes.put(
+        Integer.toString(FAILED),
+        "failed: a stage failed, a server was unreachable or refused the credentials, the demo"
+            + " or the audit found stale entries, a db check failed");
+    codes.put(Integer.toString(BAD_CONFIG), "bad usage or configuration");
+    return codes;
   }
 
   @Override

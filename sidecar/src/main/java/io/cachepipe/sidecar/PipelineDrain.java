@@ -1,8 +1,8 @@
 package io.cachepipe.sidecar;
 
-import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.warmer.WarmerConfig;
@@ -16,7 +16,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -41,11 +40,7 @@ public final class PipelineDrain implements AutoCloseable {
    */
   public PipelineDrain(Settings settings, Pipeline pipeline) {
     InvalidatorConfig invalidator = InvalidatorConfig.from(settings);
-    this.admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                settings.get(Connections.KAFKA_BOOTSTRAP)));
+    this.admin = Admin.create(KafkaClients.shared(settings));
     this.pipeline = pipeline;
     this.topics = Topics.from(settings);
     this.taggingGroup = invalidator.applicationId();

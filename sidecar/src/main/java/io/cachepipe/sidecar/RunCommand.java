@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar;
 
+import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.sidecar.admin.AdminConfig;
 import io.cachepipe.sidecar.admin.AdminPort;
@@ -60,6 +61,9 @@ final class RunCommand implements Callable<Integer> {
     }
     Settings settings = Settings.load(config, System.getenv(), overrides);
     Set<Stage> selected = SidecarConfig.validate(settings);
+    if (selected.contains(Stage.INVALIDATOR) || selected.contains(Stage.WARMER)) {
+      RedisAccess.check(Connections.from(settings));
+    }
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
     Pipeline pipeline = Pipeline.start(settings, selected, failure::complete);
     AdminPort admin;

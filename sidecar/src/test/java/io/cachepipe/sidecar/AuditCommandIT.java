@@ -180,7 +180,7 @@ class AuditCommandIT {
 
     assertThat(r.exit).isEqualTo(Main.FAILED);
     assertThat(r.err.strip().lines()).hasSize(1);
-    assertThat(r.err).startsWith("cachepipe: cannot connect to Redis at 127.0.0.1:1: ");
+    assertThat(r.err).startsWith("cachepipe: cannot connect to Redis at redis://127.0.0.1:1: ");
     assertThat(r.out).isEmpty();
   }
 

@@ -60,11 +60,22 @@ final class DockerFixtures {
   }
 
   static RedisFixture redis() {
+    return redis(null);
+  }
+
+  /** A Redis that requires {@code AUTH password}; none when {@code password} is null. */
+  static RedisFixture redis(String password) {
     GenericContainer<?> container =
         new GenericContainer<>(REDIS)
             .withExposedPorts(6379)
-            .withCommand("redis-server", "--save", "", "--appendonly", "no");
+            .withCommand(
+                password == null
+                    ? new String[] {"redis-server", "--save", "", "--appendonly", "no"}
+                    : new String[] {
+                      "redis-server", "--save", "", "--appendonly", "no", "--requirepass", password
+                    });
     container.start();
-    return new RedisFixture(container.getHost(), container.getMappedPort(6379), container::stop);
+    return new RedisFixture(
+        container.getHost(), container.getMappedPort(6379), password, container::stop);
   }
 }

@@ -84,7 +84,13 @@ final class LocalFixtures {
 
   static RedisFixture redis() {
     LocalRedis redis = LocalRedis.start();
-    return new RedisFixture(redis.host(), redis.port(), redis);
+    return new RedisFixture(redis.host(), redis.port(), null, redis);
+  }
+
+  /** A Redis that requires {@code AUTH password}. */
+  static RedisFixture redis(String password) {
+    LocalRedis redis = LocalRedis.builder().requirePass(password).start();
+    return new RedisFixture(redis.host(), redis.port(), password, redis);
   }
 
   private static void closeQuietly(AutoCloseable resource, Exception failure) {

@@ -68,6 +68,17 @@ public final class TestServers {
     return redis;
   }
 
+  /**
+   * A Redis server of its own that requires {@code AUTH password} ({@code requirepass}), for tests
+   * of authentication. Stopped by {@link RedisFixture#close()}, or when the JVM exits.
+   */
+  public static synchronized RedisFixture redisRequiringPassword(String password) {
+    return start(
+        "Redis with a password",
+        () -> LocalFixtures.redis(password),
+        () -> DockerFixtures.redis(password));
+  }
+
   private static <T extends AutoCloseable> T start(
       String what, Supplier<T> local, Supplier<T> docker) {
     Supplier<T> starter = backend() == ServerBackend.LOCAL ? local : docker;

@@ -7,6 +7,7 @@ import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,13 +67,14 @@ public final class Warmer implements AutoCloseable {
     Connections connections = Connections.from(settings);
     this.entries = WarmableEntry.from(settings);
     this.topics = Topics.from(settings);
-    TopicCreator.ensure(connections.kafkaBootstrap(), topics);
+    Map<String, Object> kafkaClient = KafkaClients.shared(settings);
+    TopicCreator.ensure(kafkaClient, topics);
     this.cache = CacheClient.create(connections.redisUri());
     this.recomputer = new EntryRecomputer(cache, connections, config.poolSize());
     this.rate = new RateLimiter(config.maxRecomputesPerSecond(), System::nanoTime);
     this.recomputes =
         Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
-    this.consumer = new KafkaConsumer<>(consumerConfig(config, connections));
+    this.consumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient));
     consumer.subscribe(
         List.of(topics.evictions()),
         new ConsumerRebalanceListener() {
@@ -225,9 +227,9 @@ public final class Warmer implements AutoCloseable {
 
   private record Recompute(WarmableEntry entry, String key, Map<String, String> params) {}
 
-  private static Map<String, Object> consumerConfig(WarmerConfig config, Connections connections) {
-    Map<String, Object> c = new HashMap<>();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connections.kafkaBootstrap());
+  private static Map<String, Object> consumerConfig(
+      WarmerConfig config, Map<String, Object> kafkaClient) {
+    Map<String, Object> c = new HashMap<>(kafkaClient);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

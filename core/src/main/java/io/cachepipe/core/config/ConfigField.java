@@ -92,6 +92,28 @@ public final class ConfigField<T> {
         });
   }
 
+  /**
+   * A URL that starts with one of {@code prefixes} ({@code redis://}, {@code jdbc:postgresql://}).
+   * A bad value is quoted with its credentials masked.
+   */
+  public static ConfigField<String> url(
+      String name, String defaultValue, List<String> prefixes, String description) {
+    String expected = "a URL starting with " + String.join(" or ", prefixes);
+    return new ConfigField<>(
+        name,
+        expected,
+        defaultValue,
+        description,
+        false,
+        s -> {
+          String v = s.trim();
+          if (prefixes.stream().noneMatch(p -> v.regionMatches(true, 0, p, 0, p.length()))) {
+            throw ConfigException.badValue(name, expected, Secrets.maskCredentials(s));
+          }
+          return v;
+        });
+  }
+
   /** {@code true} or {@code false}. */
   public static ConfigField<Boolean> bool(String name, boolean defaultValue, String description) {
     return new ConfigField<>(

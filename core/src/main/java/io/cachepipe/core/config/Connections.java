@@ -1,5 +1,6 @@
 package io.cachepipe.core.config;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -9,7 +10,9 @@ import java.util.List;
  * @param postgresUser its user (needs the REPLICATION attribute for the cdc-connector)
  * @param postgresPassword its password
  * @param kafkaBootstrap Kafka bootstrap servers
- * @param redisUri Redis URI (redis://[user:password@]host:port[/db], rediss:// for TLS)
+ * @param redisUri Redis URI (redis://[user:password@]host:port[/db], rediss:// for TLS), with the
+ *     credentials of {@code cachepipe.redis.username} and {@code cachepipe.redis.password} in it:
+ *     show {@link #redisAddress()} instead
  */
 public record Connections(
     String postgresUrl,
@@ -19,10 +22,12 @@ public record Connections(
     String redisUri) {
 
   public static final ConfigField<String> POSTGRES_URL =
-      ConfigField.string(
+      ConfigField.url(
           "cachepipe.postgres.url",
           "jdbc:postgresql://127.0.0.1:5432/postgres",
-          "JDBC URL of the watched PostgreSQL database.");
+          List.of("jdbc:postgresql://"),
+          "JDBC URL of the watched PostgreSQL database; TLS by its parameters (?sslmode=verify-full"
+              + "&sslrootcert=...), which the cdc stage's replication connection uses too.");
   public static final ConfigField<String> POSTGRES_USER =
       ConfigField.string("cachepipe.postgres.user", "postgres", "PostgreSQL user.");
   public static final ConfigField<String> POSTGRES_PASSWORD =
@@ -31,13 +36,32 @@ public record Connections(
       ConfigField.string(
           "kafka.bootstrap.servers", "127.0.0.1:9092", "Kafka bootstrap servers, for every stage.");
   public static final ConfigField<String> REDIS_URI =
-      ConfigField.secret(
+      ConfigField.url(
           "cachepipe.redis.uri",
           "redis://127.0.0.1:6379",
-          "Redis URI; rediss:// for TLS, redis://user:password@host:port for AUTH.");
+          List.of("redis://", "rediss://"),
+          "Redis URI: redis://[[user]:password@]host:port[/db]; rediss:// for TLS. Credentials in"
+              + " it are masked wherever configuration is printed.");
+  public static final ConfigField<String> REDIS_USERNAME =
+      ConfigField.string(
+          "cachepipe.redis.username",
+          "",
+          "Redis ACL user for AUTH; empty = the URI's user, else Redis' default user.");
+  public static final ConfigField<String> REDIS_PASSWORD =
+      ConfigField.secret(
+          "cachepipe.redis.password",
+          "",
+          "Redis password for AUTH; wins over a password in the URI; empty = the URI's, if any.");
 
   public static final List<ConfigField<?>> FIELDS =
-      List.of(POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, KAFKA_BOOTSTRAP, REDIS_URI);
+      List.of(
+          POSTGRES_URL,
+          POSTGRES_USER,
+          POSTGRES_PASSWORD,
+          KAFKA_BOOTSTRAP,
+          REDIS_URI,
+          REDIS_USERNAME,
+          REDIS_PASSWORD);
 
   public static Connections from(Settings settings) {
     return new Connections(
@@ -45,11 +69,82 @@ public record Connections(
         settings.get(POSTGRES_USER),
         settings.get(POSTGRES_PASSWORD),
         settings.get(KAFKA_BOOTSTRAP),
-        settings.get(REDIS_URI));
+        withCredentials(
+            settings.get(REDIS_URI), settings.get(REDIS_USERNAME), settings.get(REDIS_PASSWORD)));
+  }
+
+  /** The Redis URI with its credentials masked, for messages. */
+  public String redisAddress() {
+    return Secrets.maskCredentials(redisUri);
+  }
+
+  /**
+   * {@code uri} with {@code username} and {@code password}, where not empty, in its userinfo
+   * (percent-encoded), replacing those the URI has.
+   */
+  static String withCredentials(String uri, String username, String password) {
+    if (username.isEmpty() && password.isEmpty()) {
+      return uri;
+    }
+    int authority = uri.indexOf("://") + 3;
+    int end = authority;
+    while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+      end++;
+    }
+    int at = uri.lastIndexOf('@', end - 1);
+    String user = "";
+    String pass = "";
+    if (at >= authority) {
+      // Lettuce reads a userinfo without a colon as a password.
+      String userInfo = uri.substring(authority, at);
+      int colon = userInfo.indexOf(':');
+      user = colon < 0 ? "" : userInfo.substring(0, colon);
+      pass = colon < 0 ? userInfo : userInfo.substring(colon + 1);
+    }
+    if (!username.isEmpty()) {
+      user = encode(username);
+    }
+    if (!password.isEmpty()) {
+      pass = encode(password);
+    }
+    if (pass.isEmpty()) {
+      throw new ConfigException(
+          REDIS_USERNAME.name()
+              + ": a Redis user needs a password ("
+              + REDIS_PASSWORD.name()
+              + ", or in "
+              + REDIS_URI.name()
+              + ")");
+    }
+    String hostAndRest = uri.substring(at >= authority ? at + 1 : authority);
+    return uri.substring(0, authority) + user + ":" + pass + "@" + hostAndRest;
+  }
+
+  /** Percent-encodes all but RFC 3986's unreserved characters. */
+  private static String encode(String text) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || "-._~".indexOf(c) >= 0) {
+        out.append(c);
+      } else {
+        out.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return out.toString();
   }
 
   @Override
   public String toString() {
-    return "Connections[postgres=" + postgresUrl + ", kafka=" + kafkaBootstrap + "]";
+    return "Connections[postgres="
+        + Secrets.maskCredentials(postgresUrl)
+        + ", kafka="
+        + kafkaBootstrap
+        + ", redis="
+        + redisAddress()
+        + "]";
   }
 }

@@ -30,22 +30,60 @@ public final class Settings {
   /** Environment variable prefixes that are mapped to keys. */
   static final List<String> ENV_PREFIXES = List.of("CACHEPIPE_", "DEBEZIUM_", "KAFKA_");
 
-  /** Variables of launchers and tools that share the prefixes but are not configuration. */
+  /**
+   * Variables of launchers, logging and tools that share the prefixes but are not configuration:
+   * they are read before (or outside) the configuration, so they are not keys.
+   */
   static final Set<String> NOT_CONFIGURATION =
-      Set.of("CACHEPIPE_HOME", "CACHEPIPE_OPTS", "KAFKA_OPTS", "KAFKA_HEAP_OPTS", "KAFKA_HOME");
+      Set.of(
+          "CACHEPIPE_HOME",
+          "CACHEPIPE_OPTS",
+          "CACHEPIPE_LOG_LEVEL",
+          "CACHEPIPE_LOG_FORMAT",
+          "CACHEPIPE_REDIS_SERVER",
+          "CACHEPIPE_TEST_LOG",
+          "KAFKA_OPTS",
+          "KAFKA_HEAP_OPTS",
+          "KAFKA_HOME");
 
-  private final Map<String, String> values;
+  /** Where a key's value came from, latest wins: file, then environment, then overrides. */
+  public enum Source {
+    /** Not set: the key's default applies. */
+    DEFAULT,
+    /** The properties file. */
+    FILE,
+    /** An environment variable. */
+    ENV,
+    /** A command-line option or a program. */
+    OVERRIDE;
 
-  private Settings(Map<String, String> values) {
-    this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+    /** Lower-case name, as {@code config --print} shows it. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
+  private final Map<String, String> values;
+  private final Map<String, Source> sources;
+
+  private Settings(Map<String, String> values, Map<String, Source> sources) {
+    this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+    this.sources = Map.copyOf(sources);
+  }
+
+  /** Settings of {@code values}, each from {@link Source#OVERRIDE}. */
   public static Settings of(Map<String, String> values) {
-    return new Settings(values);
+    return new Settings(values, sourced(values, Source.OVERRIDE));
   }
 
   public static Settings empty() {
-    return new Settings(Map.of());
+    return new Settings(Map.of(), Map.of());
+  }
+
+  private static Map<String, Source> sourced(Map<String, String> values, Source source) {
+    Map<String, Source> out = new LinkedHashMap<>();
+    values.keySet().forEach(k -> out.put(k, source));
+    return out;
   }
 
   /**
@@ -55,6 +93,7 @@ public final class Settings {
    */
   public static Settings load(Path file, Map<String, String> env, Map<String, String> overrides) {
     Map<String, String> values = new LinkedHashMap<>();
+    Map<String, Source> sources = new LinkedHashMap<>();
     if (file != null) {
       Properties properties = new Properties();
       try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -65,10 +104,14 @@ public final class Settings {
       properties
           .stringPropertyNames()
           .forEach(k -> values.put(k, properties.getProperty(k).trim()));
+      sources.putAll(sourced(values, Source.FILE));
     }
-    values.putAll(fromEnvironment(env));
+    Map<String, String> fromEnv = fromEnvironment(env);
+    values.putAll(fromEnv);
+    sources.putAll(sourced(fromEnv, Source.ENV));
     values.putAll(overrides);
-    return new Settings(values);
+    sources.putAll(sourced(overrides, Source.OVERRIDE));
+    return new Settings(values, sources);
   }
 
   /** The keys that {@code env} sets, by the upper-case/underscore rule. */
@@ -98,6 +141,11 @@ public final class Settings {
     return values.containsKey(key);
   }
 
+  /** Where {@code key}'s value came from; {@link Source#DEFAULT} when it is not set. */
+  public Source source(String key) {
+    return sources.getOrDefault(key, Source.DEFAULT);
+  }
+
   /** Every key set. */
   public Set<String> keys() {
     return values.keySet();
@@ -122,14 +170,18 @@ public final class Settings {
   public Settings with(String key, String value) {
     Map<String, String> copy = new LinkedHashMap<>(values);
     copy.put(key, value);
-    return new Settings(copy);
+    Map<String, Source> copySources = new LinkedHashMap<>(sources);
+    copySources.put(key, Source.OVERRIDE);
+    return new Settings(copy, copySources);
   }
 
   /** A copy with each of {@code defaults} set unless this already sets it. */
   public Settings withDefaults(Map<String, String> defaults) {
     Map<String, String> copy = new LinkedHashMap<>(defaults);
     copy.putAll(values);
-    return new Settings(copy);
+    Map<String, Source> copySources = sourced(defaults, Source.DEFAULT);
+    copySources.putAll(sources);
+    return new Settings(copy, copySources);
   }
 
   /**
@@ -155,20 +207,16 @@ public final class Settings {
     }
   }
 
-  /** Every value as text, with those of secret fields and password-like keys masked. */
+  /**
+   * Every value set, as text that may be shown: values of secret fields and secret-like keys
+   * masked, and credentials inside other values (URIs) masked (see {@link Secrets}).
+   */
   public Map<String, String> masked(Collection<ConfigField<?>> fields) {
     Set<String> secret = new java.util.HashSet<>();
     fields.stream().filter(ConfigField::isSecret).forEach(f -> secret.add(f.name()));
     Map<String, String> out = new TreeMap<>();
-    values.forEach(
-        (key, value) ->
-            out.put(key, secret.contains(key) || looksSecret(key) ? "********" : value));
+    values.forEach((key, value) -> out.put(key, Secrets.mask(key, value, secret.contains(key))));
     return out;
-  }
-
-  private static boolean looksSecret(String key) {
-    String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("password") || k.contains("secret") || k.contains("sasl.jaas");
   }
 
   @Override

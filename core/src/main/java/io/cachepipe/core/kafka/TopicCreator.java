@@ -2,6 +2,7 @@ package io.cachepipe.core.kafka;
 
 import io.cachepipe.core.config.Topics;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,15 +23,21 @@ public final class TopicCreator {
 
   private TopicCreator() {}
 
-  /** Ensures every topic of {@code topics} exists. */
+  /** Ensures every topic of {@code topics} exists, at the Kafka of {@code bootstrapServers}. */
   public static void ensure(String bootstrapServers, Topics topics) {
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                30_000))) {
+    ensure(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics);
+  }
+
+  /**
+   * Ensures every topic of {@code topics} exists.
+   *
+   * @param clientConfig the admin client's properties, such as {@link KafkaClients#shared}
+   */
+  public static void ensure(Map<String, Object> clientConfig, Topics topics) {
+    Map<String, Object> config = new HashMap<>(clientConfig);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    Object bootstrapServers = config.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+    try (Admin admin = Admin.create(config)) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (String name : topics.all()) {

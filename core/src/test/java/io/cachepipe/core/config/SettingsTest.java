@@ -217,12 +217,51 @@ class SettingsTest {
     Map<String, String> masked = settings.masked(Connections.FIELDS);
 
     assertThat(masked)
-        .containsEntry("cachepipe.redis.uri", "********")
+        .containsEntry("cachepipe.redis.uri", "redis://u:********@r:6379")
         .containsEntry("cachepipe.postgres.password", "********")
         .containsEntry("debezium.source.database.password", "********")
         .containsEntry("kafka.sasl.jaas.config", "********")
         .containsEntry("cachepipe.api.secret", "********")
         .containsEntry("cachepipe.postgres.url", "jdbc:postgresql://db/app");
+  }
+
+  @Test
+  void eachKeyKnowsWhereItsValueCameFrom() throws Exception {
+    Path file =
+        propertiesFile(
+            "cachepipe.topic.changes=file.changes\ncachepipe.topic.evictions=file.evictions\n"
+                + "cachepipe.cdc.name=file\n");
+    Settings settings =
+        Settings.load(
+            file,
+            Map.of("CACHEPIPE_TOPIC_EVICTIONS", "env.evictions", "CACHEPIPE_CDC_NAME", "env"),
+            Map.of("cachepipe.cdc.name", "flag"));
+
+    assertThat(settings.source("cachepipe.topic.changes")).isEqualTo(Settings.Source.FILE);
+    assertThat(settings.source("cachepipe.topic.evictions")).isEqualTo(Settings.Source.ENV);
+    assertThat(settings.source("cachepipe.cdc.name")).isEqualTo(Settings.Source.OVERRIDE);
+    assertThat(settings.source("cachepipe.topic.partitions")).isEqualTo(Settings.Source.DEFAULT);
+    assertThat(settings.with("cachepipe.topic.changes", "x").source("cachepipe.topic.changes"))
+        .isEqualTo(Settings.Source.OVERRIDE);
+    assertThat(
+            settings
+                .withDefaults(Map.of("cachepipe.topic.partitions", "2"))
+                .source("cachepipe.topic.partitions"))
+        .isEqualTo(Settings.Source.DEFAULT);
+  }
+
+  @Test
+  void loggingAndLauncherVariablesAreNotConfiguration() {
+    Settings settings =
+        Settings.load(
+            null,
+            Map.of(
+                "CACHEPIPE_LOG_LEVEL", "DEBUG",
+                "CACHEPIPE_LOG_FORMAT", "json",
+                "CACHEPIPE_REDIS_SERVER", "/usr/bin/redis-server"),
+            Map.of());
+
+    assertThat(settings.keys()).isEmpty();
   }
 
   @Test

@@ -78,8 +78,70 @@ class TopicsAndConnectionsTest {
   }
 
   @Test
-  void redisUriAndPostgresPasswordAreSecretFields() {
-    assertThat(Connections.REDIS_URI.isSecret()).isTrue();
+  void passwordsAreSecretFieldsAndTheRedisUriShowsItsHost() {
     assertThat(Connections.POSTGRES_PASSWORD.isSecret()).isTrue();
+    assertThat(Connections.REDIS_PASSWORD.isSecret()).isTrue();
+    assertThat(
+            Settings.of(Map.of("cachepipe.redis.uri", "redis://u:hunter2@r:6379"))
+                .masked(Connections.FIELDS))
+        .containsEntry("cachepipe.redis.uri", "redis://u:********@r:6379");
+  }
+
+  @Test
+  void redisUserAndPasswordKeysGoIntoTheUriEncoded() {
+    Connections connections =
+        Connections.from(
+            Settings.of(
+                Map.of(
+                    "cachepipe.redis.uri", "rediss://cache.example.com:6380/2",
+                    "cachepipe.redis.username", "app",
+                    "cachepipe.redis.password", "p@ss:w/rd")));
+
+    assertThat(connections.redisUri())
+        .isEqualTo("rediss://app:p%40ss%3Aw%2Frd@cache.example.com:6380/2");
+    assertThat(connections.redisAddress())
+        .isEqualTo("rediss://app:********@cache.example.com:6380/2")
+        .doesNotContain("p%40ss");
+  }
+
+  @Test
+  void redisPasswordKeyWinsOverTheUrisAndKeepsItsUser() {
+    Connections connections =
+        Connections.from(
+            Settings.of(
+                Map.of(
+                    "cachepipe.redis.uri", "redis://app:old@r:6379",
+                    "cachepipe.redis.password", "new")));
+
+    assertThat(connections.redisUri()).isEqualTo("redis://app:new@r:6379");
+  }
+
+  @Test
+  void aRedisPasswordAloneNeedsNoUser() {
+    Connections connections =
+        Connections.from(
+            Settings.of(
+                Map.of("cachepipe.redis.uri", "redis://r:6379", "cachepipe.redis.password", "pw")));
+
+    assertThat(connections.redisUri()).isEqualTo("redis://:pw@r:6379");
+  }
+
+  @Test
+  void aRedisUserWithoutAPasswordIsAConfigError() {
+    Settings settings = Settings.of(Map.of("cachepipe.redis.username", "app"));
+
+    assertThatThrownBy(() -> Connections.from(settings))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cachepipe.redis.username:");
+  }
+
+  @Test
+  void aUrlOfTheWrongSchemeNamesTheKeyWithoutItsCredentials() {
+    Settings settings = Settings.of(Map.of("cachepipe.redis.uri", "http://u:S3cr3t@r:6379"));
+
+    assertThatThrownBy(() -> Connections.from(settings))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cachepipe.redis.uri: expected a URL starting with redis://")
+        .hasMessageNotContaining("S3cr3t");
   }
 }

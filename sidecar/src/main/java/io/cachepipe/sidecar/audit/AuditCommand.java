@@ -1,22 +1,17 @@
 package io.cachepipe.sidecar.audit;
 
-import io.cachepipe.auditor.AuditException;
 import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.auditor.StaleEntry;
-import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.sidecar.Main;
+import io.cachepipe.sidecar.RedisAccess;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.db.DatabaseOptions;
 import io.cachepipe.sidecar.demo.DurationConverter;
 import io.cachepipe.warmer.WarmableEntry;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -92,13 +87,10 @@ public final class AuditCommand implements Callable<Integer> {
     Settings config = settings;
     List<WarmableEntry> kinds = WarmableEntry.from(config);
     AuditResult result;
-    RedisURI uri = redisUri(config.get(Connections.REDIS_URI));
-    RedisClient client = RedisClient.create(uri);
-    client.setOptions(
-        ClientOptions.builder()
-            .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).build())
-            .build());
-    try (StatefulRedisConnection<String, String> connection = connect(client, uri)) {
+    Connections connections = Connections.from(config);
+    RedisClient client = RedisAccess.client(connections, Duration.ofSeconds(10));
+    try (StatefulRedisConnection<String, String> connection =
+        RedisAccess.connect(client, connections)) {
       ConsistencyAuditor auditor =
           new ConsistencyAuditor(connection.sync(), () -> DatabaseOptions.connect(config), kinds);
       result = sample == null ? auditor.auditAll(grace) : auditor.auditSample(sample, grace);
@@ -112,39 +104,6 @@ public final class AuditCommand implements Callable<Integer> {
       text(result, out);
     }
     return result.stale() == 0 ? 0 : Main.FAILED;
-  }
-
-  private static RedisURI redisUri(String text) {
-    RedisURI uri;
-    try {
-      uri = RedisURI.create(text);
-    } catch (IllegalArgumentException e) {
-      // Not the value: it may carry a password.
-      throw new ConfigException(
-          Connections.REDIS_URI.name() + ": expected a URI such as redis://host:6379", e);
-    }
-    uri.setTimeout(Duration.ofSeconds(10));
-    return uri;
-  }
-
-  private static StatefulRedisConnection<String, String> connect(RedisClient client, RedisURI uri) {
-    try {
-      return client.connect();
-    } catch (RedisException e) {
-      Throwable cause = e;
-      while (cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      // Host and port only: the URI may carry a password.
-      throw new AuditException(
-          "cannot connect to Redis at "
-              + uri.getHost()
-              + ":"
-              + uri.getPort()
-              + ": "
-              + cause.getMessage(),
-          e);
-    }
   }
 
   private Map<String, Object> json(AuditResult result) {

@@ -1,9 +1,11 @@
 package io.cachepipe.sidecar.db;
 
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.pgtools.ToolException;
+import io.cachepipe.sidecar.SidecarConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -62,9 +64,11 @@ public final class DatabaseOptions {
     return json;
   }
 
-  /** Opens a connection to the chosen database. */
+  /** Opens a connection to the chosen database, once the configuration passed the start check. */
   Connection connect() {
-    return connect(settings());
+    Settings settings = settings();
+    SidecarConfig.validate(settings);
+    return connect(settings);
   }
 
   /**
@@ -80,7 +84,13 @@ public final class DatabaseOptions {
       return DriverManager.getConnection(jdbcUrl, u, p);
     } catch (SQLException e) {
       throw new ToolException(
-          "cannot connect to " + jdbcUrl + " as " + u + ": " + e.getMessage(), e);
+          "cannot connect to "
+              + Secrets.maskCredentials(jdbcUrl)
+              + " as "
+              + u
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.demo;
 
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.servers.LocalKafka;
 import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
@@ -40,7 +41,8 @@ final class DemoServers implements AutoCloseable {
         postgresUser = pg.user();
         postgresPassword = pg.password();
       }
-      out.println("PostgreSQL  " + postgresUrl + "  (user " + postgresUser + ")");
+      out.println(
+          "PostgreSQL  " + Secrets.maskCredentials(postgresUrl) + "  (user " + postgresUser + ")");
       if (options.kafka != null) {
         kafkaBootstrap = options.kafka;
       } else {
@@ -57,7 +59,7 @@ final class DemoServers implements AutoCloseable {
         processes.put("redis", redis.process());
         redisUri = redis.uri();
       }
-      out.println("Redis       " + redisUri);
+      out.println("Redis       " + Secrets.maskCredentials(redisUri));
     } catch (RuntimeException e) {
       close();
       throw e;
