@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar;
 
+import io.cachepipe.cdc.ChangeCapture;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
@@ -28,7 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineDrain implements AutoCloseable {
 
   private final Admin admin;
-  private final Pipeline pipeline;
+  private final ChangeCapture capture;
   private final Topics topics;
   private final String taggingGroup;
   private final String evictionGroup;
@@ -39,13 +40,22 @@ public final class PipelineDrain implements AutoCloseable {
    * one) configured by {@code settings}.
    */
   public PipelineDrain(Settings settings, Pipeline pipeline) {
+    this(settings, pipeline.capture(), pipeline.warmer() != null);
+  }
+
+  /**
+   * Watches stages that run apart (each in a pipeline of its own, or in other processes): {@code
+   * capture} is the running cdc stage, and the warmer's consumer group is watched if {@code
+   * warmer}.
+   */
+  public PipelineDrain(Settings settings, ChangeCapture capture, boolean warmer) {
     InvalidatorConfig invalidator = InvalidatorConfig.from(settings);
     this.admin = Admin.create(KafkaClients.shared(settings));
-    this.pipeline = pipeline;
+    this.capture = capture;
     this.topics = Topics.from(settings);
     this.taggingGroup = invalidator.applicationId();
     this.evictionGroup = Invalidator.evictionGroup(invalidator);
-    this.warmerGroup = pipeline.warmer() == null ? null : settings.get(WarmerConfig.GROUP_ID);
+    this.warmerGroup = warmer ? settings.get(WarmerConfig.GROUP_ID) : null;
   }
 
   /**
@@ -53,7 +63,7 @@ public final class PipelineDrain implements AutoCloseable {
    * left to process (twice in a row, 100 ms apart).
    */
   public void await(long lsn, Duration timeout) throws Exception {
-    LongSupplier capturedLsn = () -> pipeline.capture().stats().lastLsn();
+    LongSupplier capturedLsn = () -> capture.stats().lastLsn();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (capturedLsn.getAsLong() < lsn) {
       pause(deadline, "the connector to capture up to LSN " + lsn);
