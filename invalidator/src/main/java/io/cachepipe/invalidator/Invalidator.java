@@ -10,11 +10,14 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,6 +44,7 @@ public final class Invalidator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
+  private final ClientResources redisResources;
   private final RedisClient redisClient;
   private final StatefulRedisConnection<String, String> redis;
   private final RedisTagEvictor evictor;
@@ -58,7 +62,18 @@ public final class Invalidator implements AutoCloseable {
     TagRules rules = TagRules.from(settings);
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
-    this.redisClient = RedisClient.create(connections.redisUri());
+    // Lettuce reconnects on a schedule of its own that doubles up to 30 s: after an outage the
+    // connection would come back up to 30 s after Redis, whatever the evictor's backoff says.
+    this.redisResources =
+        ClientResources.builder()
+            .reconnectDelay(
+                Delay.exponential(
+                    min(Duration.ofMillis(50), config.maxRetryBackoff()),
+                    config.maxRetryBackoff(),
+                    2,
+                    TimeUnit.MILLISECONDS))
+            .build();
+    this.redisClient = RedisClient.create(redisResources, connections.redisUri());
     // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
     redisClient.setOptions(
         ClientOptions.builder()
@@ -84,6 +99,10 @@ public final class Invalidator implements AutoCloseable {
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     streams.start();
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /**
@@ -230,5 +249,6 @@ public final class Invalidator implements AutoCloseable {
     reports.close(Duration.ofSeconds(5));
     redis.close();
     redisClient.shutdown();
+    redisResources.shutdown();
   }
 }

@@ -22,6 +22,10 @@ import org.apache.kafka.common.Uuid;
  * kafka.Kafka} from the {@code kafka_2.13} jar on this JVM's class path, with its storage formatted
  * in a fresh temporary directory that {@link #close()} deletes. The broker's log goes to {@code
  * kafka.log} in that directory, never to this JVM's console.
+ *
+ * <p>For fault injection the broker can be stopped and started again with the same ports and data
+ * ({@link #stopBroker()}, {@link #restart()}): topics, records and committed offsets survive, as
+ * they do when a real broker restarts.
  */
 public final class LocalKafka implements AutoCloseable {
 
@@ -40,11 +44,17 @@ public final class LocalKafka implements AutoCloseable {
           "-XX:TieredStopAtLevel=1",
           "-Djava.awt.headless=true");
 
-  private final ChildProcess child;
+  private final ScratchDirectory dir;
+  private final KafkaBrokerFiles files;
+  private final Path argumentFile;
   private final int port;
+  private ChildProcess child;
+  private volatile boolean keepData;
 
-  private LocalKafka(ChildProcess child, int port) {
-    this.child = child;
+  private LocalKafka(ScratchDirectory dir, KafkaBrokerFiles files, Path argumentFile, int port) {
+    this.dir = dir;
+    this.files = files;
+    this.argumentFile = argumentFile;
     this.port = port;
   }
 
@@ -62,7 +72,7 @@ public final class LocalKafka implements AutoCloseable {
     while (controllerPort == brokerPort) {
       controllerPort = FreePort.pick();
     }
-    ChildProcess child;
+    LocalKafka kafka;
     try {
       files.writeServerProperties(brokerPort, controllerPort);
       format(files.serverProperties());
@@ -75,25 +85,37 @@ public final class LocalKafka implements AutoCloseable {
               ExitWithParent.class.getName(),
               "kafka.Kafka",
               files.serverProperties().toString()));
-      Path argumentFile = files.argumentFile(arguments);
-      ProcessBuilder builder =
-          new ProcessBuilder(javaBinary(), "@" + argumentFile).directory(dir.path().toFile());
-      child =
-          ChildProcesses.start(
-              "kafka:" + brokerPort, builder, ChildOutput.toFile(files.jvmOutput()));
+      kafka = new LocalKafka(dir, files, files.argumentFile(arguments), brokerPort);
     } catch (RuntimeException e) {
       dir.delete();
       throw e;
     }
-    child.whenStopped(dir::delete);
-    LocalKafka kafka = new LocalKafka(child, brokerPort);
-    try {
-      Readiness.await(child, STARTUP_TIMEOUT, kafka::describesCluster, () -> kafka.logTail(files));
-    } catch (RuntimeException e) {
-      child.stop();
-      throw e;
+    synchronized (kafka) {
+      kafka.launch();
     }
     return kafka;
+  }
+
+  /** Starts the broker JVM on the formatted storage and waits until it describes the cluster. */
+  private void launch() {
+    ProcessBuilder builder =
+        new ProcessBuilder(javaBinary(), "@" + argumentFile).directory(dir.path().toFile());
+    ChildProcess started =
+        ChildProcesses.start("kafka:" + port, builder, ChildOutput.toFile(files.jvmOutput()));
+    // The directory goes with the broker, unless it is only stopped to be restarted.
+    started.whenStopped(
+        () -> {
+          if (!keepData) {
+            dir.delete();
+          }
+        });
+    child = started;
+    try {
+      Readiness.await(started, STARTUP_TIMEOUT, this::describesCluster, this::logTail);
+    } catch (RuntimeException e) {
+      started.stop();
+      throw e;
+    }
   }
 
   /** {@code 127.0.0.1:PORT} of the PLAINTEXT listener. */
@@ -101,15 +123,45 @@ public final class LocalKafka implements AutoCloseable {
     return HOST + ":" + port;
   }
 
-  /** The broker's JVM. */
-  public ProcessHandle process() {
+  /** The broker's JVM (a new one after {@link #restart()}). */
+  public synchronized ProcessHandle process() {
     return child.handle();
+  }
+
+  /** Whether the broker's JVM is running (false between {@link #stopBroker()} and restart). */
+  public synchronized boolean isRunning() {
+    return child.isAlive();
+  }
+
+  /**
+   * Stops the broker (SIGTERM: a controlled shutdown) but keeps its ports and data for {@link
+   * #restart()}. Idempotent.
+   */
+  public synchronized void stopBroker() {
+    keepData = true;
+    try {
+      child.stop();
+    } finally {
+      keepData = false;
+    }
+  }
+
+  /**
+   * Starts the broker again on the same ports and data, stopping the running one first if there is
+   * one, and waits until it describes the cluster.
+   *
+   * @throws LocalServerException if it does not come back within 60 s
+   */
+  public synchronized void restart() {
+    stopBroker();
+    launch();
   }
 
   /** Stops the broker (SIGTERM: a controlled shutdown) and deletes its directory. */
   @Override
-  public void close() {
+  public synchronized void close() {
     child.stop();
+    dir.delete();
   }
 
   @Override
@@ -167,7 +219,7 @@ public final class LocalKafka implements AutoCloseable {
     }
   }
 
-  private String logTail(KafkaBrokerFiles files) {
+  private String logTail() {
     return "--- "
         + files.brokerLog()
         + " ---\n"

@@ -9,7 +9,10 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -18,6 +21,10 @@ import java.util.regex.Pattern;
  * temporary directory that {@link #close()} deletes; the binaries are unpacked once into {@link
  * #BINARIES} and shared. The postmaster is detached by {@code pg_ctl}, so it is adopted by {@link
  * ChildProcesses} to be stopped with the JVM.
+ *
+ * <p>For fault injection it can be stopped and started again on the same port and data ({@link
+ * #stopServer()}, {@link #restart()}), with {@code pg_ctl} as zonky runs it: through {@code unshare
+ * -U} when this JVM runs as root, which {@code pg_ctl} refuses.
  */
 public final class LocalPostgres implements AutoCloseable {
 
@@ -54,10 +61,12 @@ public final class LocalPostgres implements AutoCloseable {
   private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   private final EmbeddedPostgres server;
-  private final ChildProcess postmaster;
+  private final ScratchDirectory dir;
+  private ChildProcess postmaster;
 
-  private LocalPostgres(EmbeddedPostgres server, ChildProcess postmaster) {
+  private LocalPostgres(EmbeddedPostgres server, ScratchDirectory dir, ChildProcess postmaster) {
     this.server = server;
+    this.dir = dir;
     this.postmaster = postmaster;
   }
 
@@ -107,11 +116,19 @@ public final class LocalPostgres implements AutoCloseable {
       dir.delete();
       throw e;
     }
+    return new LocalPostgres(server, dir, adopt(server, dir, handle));
+  }
+
+  private static ChildProcess adopt(
+      EmbeddedPostgres server, ScratchDirectory dir, ProcessHandle handle) {
     ChildProcess postmaster =
         ChildProcesses.adopt(
-            "postgres:" + server.getPort(), handle, ChildOutput.toFile(log), () -> stop(server));
+            "postgres:" + server.getPort(),
+            handle,
+            ChildOutput.toFile(dir.resolve("postgres.log")),
+            () -> stop(server));
     postmaster.whenStopped(dir::delete);
-    return new LocalPostgres(server, postmaster);
+    return postmaster;
   }
 
   /** Always {@code 127.0.0.1}. */
@@ -172,15 +189,130 @@ public final class LocalPostgres implements AutoCloseable {
     return jdbcUrl(name);
   }
 
-  /** The postmaster process; its descendants are the server's backends and workers. */
-  public ProcessHandle process() {
+  /**
+   * The postmaster process (a new one after {@link #restart()}); its descendants are the server's
+   * backends and workers.
+   */
+  public synchronized ProcessHandle process() {
     return postmaster.handle();
+  }
+
+  /** Whether the postmaster is running (false between {@link #stopServer()} and restart). */
+  public synchronized boolean isRunning() {
+    return postmaster.isAlive();
+  }
+
+  /**
+   * Stops the server ({@code pg_ctl stop -m fast}: clients are disconnected, the WAL is flushed)
+   * but keeps its port and data for {@link #restart()}. Idempotent.
+   *
+   * @throws LocalServerException if {@code pg_ctl} fails
+   */
+  public synchronized void stopServer() {
+    if (!postmaster.isAlive()) {
+      return;
+    }
+    pgCtl("stop", "-D", data().toString(), "-m", "fast", "-w", "-t", "60");
+    // pg_ctl returns once the pid file is gone, a moment before the process is.
+    if (!postmaster.awaitExit(Duration.ofSeconds(30))) {
+      throw new LocalServerException(postmaster + " still runs after pg_ctl stop");
+    }
+    // Not stop(): its cleanup would delete the data. The postmaster is gone; forget it.
+    ChildProcesses.forget(postmaster);
+  }
+
+  /**
+   * Starts the server again on the same port and data, with the options it ran with, stopping the
+   * running one first if there is one; returns when it accepts connections.
+   *
+   * @throws LocalServerException if it does not start within 60 s
+   */
+  public synchronized void restart() {
+    stopServer();
+    pgCtl(
+        "start",
+        "-D",
+        data().toString(),
+        "-w",
+        "-t",
+        "60",
+        "-l",
+        dir.resolve("postgres.log").toString(),
+        "-o",
+        serverOptions());
+    postmaster = adopt(server, dir, postmasterProcess(data()));
   }
 
   /** Stops the server ({@code pg_ctl stop -m fast}) and deletes its directory. */
   @Override
-  public void close() {
-    postmaster.stop();
+  public synchronized void close() {
+    if (postmaster.isAlive()) {
+      postmaster.stop();
+    } else {
+      // Stopped by stopServer() and not restarted: only the files are left.
+      dir.delete();
+    }
+  }
+
+  private Path data() {
+    return dir.resolve("data");
+  }
+
+  /**
+   * The command line the postmaster last ran with, from {@code postmaster.opts}: the binary, then
+   * its options, each quoted as a shell word (which is how {@code pg_ctl -o} passes them on).
+   */
+  private List<String> lastCommandLine() {
+    Path opts = data().resolve("postmaster.opts");
+    try {
+      String line = Files.readString(opts).trim();
+      int end = line.indexOf(' ');
+      return end < 0 ? List.of(line, "") : List.of(line.substring(0, end), line.substring(end + 1));
+    } catch (IOException e) {
+      throw new LocalServerException("cannot read " + opts, e);
+    }
+  }
+
+  private String serverOptions() {
+    return lastCommandLine().get(1);
+  }
+
+  private void pgCtl(String... arguments) {
+    Path pgCtl = Path.of(lastCommandLine().get(0)).resolveSibling("pg_ctl");
+    List<String> command = new ArrayList<>();
+    if ("root".equals(System.getProperty("user.name"))) {
+      command.addAll(List.of("unshare", "-U"));
+    }
+    command.add(pgCtl.toString());
+    command.addAll(List.of(arguments));
+    Path log = dir.resolve("pg_ctl.log");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    try {
+      Process process = builder.start();
+      if (!process.waitFor(90, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new LocalServerException("pg_ctl " + arguments[0] + " hung: " + command);
+      }
+      if (process.exitValue() != 0) {
+        throw new LocalServerException(
+            "pg_ctl "
+                + arguments[0]
+                + " exited with "
+                + process.exitValue()
+                + ". Its output:\n"
+                + ChildOutput.toFile(log).tail(20)
+                + "\nThe server's log:\n"
+                + ChildOutput.toFile(dir.resolve("postgres.log")).tail(20));
+      }
+    } catch (IOException e) {
+      throw new LocalServerException("cannot run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LocalServerException("interrupted while running pg_ctl " + arguments[0], e);
+    }
   }
 
   @Override

@@ -14,6 +14,10 @@ import java.util.Optional;
  * A throwaway {@code redis-server} on a free port of 127.0.0.1, run as a child process with
  * persistence off. The binary is {@code $CACHEPIPE_REDIS_SERVER}, else {@code redis-server} on the
  * {@code PATH}.
+ *
+ * <p>For fault injection it can be stopped and started again on the same port ({@link
+ * #stopServer()}, {@link #restart()}): an outage that clients see as a refused connection, then an
+ * empty server where the old one was.
  */
 public final class LocalRedis implements AutoCloseable {
 
@@ -23,14 +27,17 @@ public final class LocalRedis implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
   private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
 
-  private final ChildProcess child;
+  private final Path binary;
   private final int port;
   private final String password;
+  private final Duration startupTimeout;
+  private ChildProcess child;
 
-  private LocalRedis(ChildProcess child, int port, String password) {
-    this.child = child;
+  private LocalRedis(Path binary, int port, String password, Duration startupTimeout) {
+    this.binary = binary;
     this.port = port;
     this.password = password;
+    this.startupTimeout = startupTimeout;
   }
 
   /** Starts a server without a password and waits until it answers {@code PING}. */
@@ -63,15 +70,74 @@ public final class LocalRedis implements AutoCloseable {
     return Optional.ofNullable(password);
   }
 
-  /** The server process. */
-  public ProcessHandle process() {
+  /** The server process (a new one after {@link #restart()}). */
+  public synchronized ProcessHandle process() {
     return child.handle();
+  }
+
+  /** Whether a server process is running (false between {@link #stopServer()} and restart). */
+  public synchronized boolean isRunning() {
+    return child.isAlive();
+  }
+
+  /**
+   * Stops the server (SIGTERM, then SIGKILL after the grace period) and deletes its directory, but
+   * keeps its port for {@link #restart()}. Its data is gone: persistence is off. Idempotent.
+   */
+  public synchronized void stopServer() {
+    child.stop();
+  }
+
+  /**
+   * Starts an empty server on the same port, stopping the running one first if there is one, and
+   * waits until it answers {@code PING}.
+   *
+   * @throws LocalServerException if it does not start, e.g. because another process took the port
+   *     meanwhile
+   */
+  public synchronized void restart() {
+    child.stop();
+    launch();
   }
 
   /** Stops the server (SIGTERM, then SIGKILL after the grace period) and deletes its directory. */
   @Override
-  public void close() {
+  public synchronized void close() {
     child.stop();
+  }
+
+  private void launch() {
+    ScratchDirectory dir = ScratchDirectory.create("cachepipe-redis-");
+    List<String> command = new ArrayList<>();
+    command.addAll(
+        List.of(
+            binary.toString(),
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            HOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir.toString()));
+    if (password != null) {
+      command.addAll(List.of("--requirepass", password));
+    }
+    ChildProcess started =
+        ChildProcesses.start(
+            "redis-server:" + port,
+            new ProcessBuilder(command).directory(dir.path().toFile()),
+            ChildOutput.toFile(dir.resolve("redis.log")));
+    started.whenStopped(dir::delete);
+    child = started;
+    try {
+      Readiness.await(started, startupTimeout, this::answersPing, () -> started.outputTail(40));
+    } catch (RuntimeException e) {
+      started.stop();
+      throw e;
+    }
   }
 
   @Override
@@ -108,38 +174,10 @@ public final class LocalRedis implements AutoCloseable {
      *     or stays silent past the startup timeout
      */
     public LocalRedis start() {
-      Path binary = findBinary(System.getenv());
-      ScratchDirectory dir = ScratchDirectory.create("cachepipe-redis-");
-      int port = FreePort.pick();
-      List<String> command = new ArrayList<>();
-      command.addAll(
-          List.of(
-              binary.toString(),
-              "--port",
-              Integer.toString(port),
-              "--bind",
-              HOST,
-              "--save",
-              "",
-              "--appendonly",
-              "no",
-              "--dir",
-              dir.toString()));
-      if (password != null) {
-        command.addAll(List.of("--requirepass", password));
-      }
-      ChildProcess child =
-          ChildProcesses.start(
-              "redis-server:" + port,
-              new ProcessBuilder(command).directory(dir.path().toFile()),
-              ChildOutput.toFile(dir.resolve("redis.log")));
-      child.whenStopped(dir::delete);
-      LocalRedis redis = new LocalRedis(child, port, password);
-      try {
-        Readiness.await(child, startupTimeout, redis::answersPing, () -> child.outputTail(40));
-      } catch (RuntimeException e) {
-        child.stop();
-        throw e;
+      LocalRedis redis =
+          new LocalRedis(findBinary(System.getenv()), FreePort.pick(), password, startupTimeout);
+      synchronized (redis) {
+        redis.launch();
       }
       return redis;
     }

@@ -138,6 +138,90 @@ class LocalServersIT {
   }
 
   @Test
+  void redisRestartsEmptyOnTheSamePort() throws Exception {
+    try (LocalRedis redis = LocalRedis.start()) {
+      call(redis, "SET", "user:42", "cached");
+      ProcessHandle first = redis.process();
+
+      redis.stopServer();
+      assertThat(first.isAlive()).isFalse();
+      assertThat(redis.isRunning()).isFalse();
+      assertThatThrownBy(() -> call(redis, "PING")).isInstanceOf(java.io.IOException.class);
+
+      redis.restart();
+      assertThat(redis.isRunning()).isTrue();
+      assertThat(redis.process().pid()).isNotEqualTo(first.pid());
+      assertThat(call(redis, "PING")).isEqualTo("PONG");
+      assertThat(call(redis, "GET", "user:42")).as("persistence is off").isNull();
+    }
+  }
+
+  @Test
+  void kafkaRestartsOnTheSamePortWithItsRecords() throws Exception {
+    LocalKafka kafka = LocalKafka.start();
+    Path directory = brokerDirectory(kafka.process());
+    String topic = "local-servers-restart";
+    TopicPartition partition = new TopicPartition(topic, 0);
+    try {
+      try (KafkaProducer<String, String> producer = producer(kafka.bootstrapServers())) {
+        producer.send(new ProducerRecord<>(topic, "user:42", "before")).get(30, TimeUnit.SECONDS);
+      }
+      ProcessHandle first = kafka.process();
+
+      kafka.stopBroker();
+      assertThat(first.isAlive()).isFalse();
+      assertThat(directory).exists();
+
+      kafka.restart();
+      assertThat(kafka.process().pid()).isNotEqualTo(first.pid());
+      try (KafkaConsumer<String, String> consumer = consumer(kafka.bootstrapServers())) {
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        List<String> values = new ArrayList<>();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+                  return !values.isEmpty();
+                });
+        assertThat(values).containsExactly("before");
+      }
+    } finally {
+      kafka.close();
+    }
+    assertThat(directory).doesNotExist();
+  }
+
+  @Test
+  void postgresRestartsOnTheSamePortWithItsDataAndSettings() throws Exception {
+    try (LocalPostgres postgres = LocalPostgres.start()) {
+      String url = postgres.createDatabase("restart_it");
+      try (Connection connection =
+              DriverManager.getConnection(url, postgres.user(), postgres.password());
+          Statement statement = connection.createStatement()) {
+        statement.execute("CREATE TABLE kept (id int PRIMARY KEY)");
+        statement.execute("INSERT INTO kept VALUES (42)");
+      }
+      ProcessHandle first = postgres.process();
+
+      postgres.stopServer();
+      assertThat(first.isAlive()).isFalse();
+      assertThat(postgres.isRunning()).isFalse();
+
+      postgres.restart();
+      assertThat(postgres.isRunning()).isTrue();
+      assertThat(postgres.process().pid()).isNotEqualTo(first.pid());
+      try (Connection connection =
+              DriverManager.getConnection(url, postgres.user(), postgres.password());
+          Statement statement = connection.createStatement()) {
+        assertThat(single(statement, "SELECT id FROM kept")).isEqualTo("42");
+        assertThat(single(statement, "SHOW wal_level")).isEqualTo("logical");
+      }
+    }
+  }
+
+  @Test
   void theShutdownHookStopsEveryServerStillRunning() {
     // What the hook runs, without ending this JVM.
     LocalRedis redis = LocalRedis.start();
@@ -151,6 +235,13 @@ class LocalServersIT {
     Path argumentFile = Path.of(commandLine.substring(commandLine.indexOf('@') + 1).trim());
     assertThat(argumentFile).exists();
     return argumentFile.getParent();
+  }
+
+  private static String call(LocalRedis redis, String... command) throws Exception {
+    try (RespConnection connection =
+        RespConnection.open(redis.host(), redis.port(), Duration.ofSeconds(5))) {
+      return connection.call(command);
+    }
   }
 
   private static String single(Statement statement, String sql) throws Exception {

@@ -1,0 +1,223 @@
+package io.cachepipe.sidecar.fault;
+
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.cachepipe.auditor.AuditResult;
+import io.cachepipe.auditor.ConsistencyAuditor;
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
+import io.cachepipe.invalidator.Invalidator;
+import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.servers.FreePort;
+import io.cachepipe.warmer.WarmableEntry;
+import io.cachepipe.warmer.WarmerConfig;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What the fault tests share: the servers, the sidecar process and its configuration, the log of
+ * evictions, and the test's own clients of PostgreSQL, Redis and Kafka.
+ */
+final class FaultSuite implements AutoCloseable {
+
+  /** The sidecar's heap: small, so that a change storm that buffered everything would fail. */
+  static final String SIDECAR_HEAP = "-Xmx256m";
+
+  static final Duration STARTUP = Duration.ofSeconds(180);
+
+  final FaultServers servers;
+  final Settings settings;
+  final Topics topics;
+  final SidecarProcess sidecar;
+  final HikariDataSource database;
+  final CacheClient cache;
+  final RedisCommands<String, String> redis;
+  private final ClientResources redisResources;
+  private final RedisClient redisClient;
+  private final StatefulRedisConnection<String, String> redisConnection;
+  private final Admin admin;
+  private EvictionLog evictions;
+
+  FaultSuite(FaultServers servers, Path dir) throws IOException {
+    this.servers = servers;
+    Map<String, String> config = config(servers, dir);
+    this.settings = Settings.of(config);
+    this.topics = Topics.from(settings);
+    Path file = dir.resolve("cachepipe.properties");
+    Files.writeString(
+        file,
+        config.entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining("\n", "", "\n")));
+    int adminPort = Integer.parseInt(config.get("cachepipe.admin.port"));
+    this.sidecar =
+        new SidecarProcess(
+            file,
+            dir.resolve("sidecar.log"),
+            adminPort,
+            List.of(SIDECAR_HEAP, "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"));
+    HikariConfig pool = new HikariConfig();
+    pool.setJdbcUrl(servers.jdbcUrl);
+    pool.setUsername(servers.user());
+    pool.setPassword(servers.password());
+    pool.setMaximumPoolSize(4);
+    pool.setPoolName("fault-it");
+    this.database = new HikariDataSource(pool);
+    this.cache = CacheClient.create(servers.redis.uri());
+    // The test's look at Redis reconnects at once after a restart (Lettuce's default schedule
+    // could leave it disconnected for 30 s).
+    this.redisResources =
+        ClientResources.builder().reconnectDelay(Delay.constant(Duration.ofMillis(100))).build();
+    this.redisClient = RedisClient.create(redisResources, servers.redis.uri());
+    this.redisConnection = redisClient.connect();
+    this.redis = redisConnection.sync();
+    this.admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers.kafka.bootstrapServers()));
+  }
+
+  /**
+   * The sidecar's configuration: every stage, defaults except names, the admin port, and consumer
+   * session timeouts of 10 s (Kafka's default, 45 s, is how long a killed member keeps its
+   * partitions before its successor gets them).
+   */
+  private static Map<String, String> config(FaultServers servers, Path dir) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("cachepipe.postgres.url", servers.jdbcUrl);
+    c.put("cachepipe.postgres.user", servers.user());
+    c.put("cachepipe.postgres.password", servers.password());
+    c.put("kafka.bootstrap.servers", servers.kafka.bootstrapServers());
+    c.put("cachepipe.redis.uri", servers.redis.uri());
+    c.put("cachepipe.topic.partitions", "2");
+    c.put("cachepipe.cdc.slot.name", "faults");
+    c.put("cachepipe.invalidator.state.dir", dir.resolve("streams").toAbsolutePath().toString());
+    c.put("cachepipe.admin.port", Integer.toString(FreePort.pick()));
+    c.put("cachepipe.audit.interval.ms", "0");
+    c.put("kafka.streams.session.timeout.ms", "10000");
+    c.put("kafka.eviction.consumer.session.timeout.ms", "10000");
+    c.put("kafka.consumer.session.timeout.ms", "10000");
+    return c;
+  }
+
+  /** Starts the sidecar if it does not run (a test before may have left it dead). */
+  void ensureSidecarRuns() throws IOException {
+    if (!sidecar.isAlive()) {
+      sidecar.start();
+    }
+    sidecar.awaitReady(STARTUP);
+    if (evictions == null) {
+      evictions = new EvictionLog(servers.kafka.bootstrapServers(), topics.evictions());
+    }
+  }
+
+  EvictionLog evictions() {
+    return evictions;
+  }
+
+  /** Records of the stages' input topics that their consumer groups have not committed yet. */
+  long lag() throws Exception {
+    InvalidatorConfig invalidator = InvalidatorConfig.from(settings);
+    return lag(invalidator.applicationId(), topics.changes())
+        + lag(Invalidator.evictionGroup(invalidator), topics.invalidations())
+        + lag(settings.get(WarmerConfig.GROUP_ID), topics.evictions());
+  }
+
+  /** Records of {@code topic} that {@code group} has not committed. */
+  long lag(String group, String topic) throws Exception {
+    Map<TopicPartition, Long> ends = endOffsets(topic);
+    Map<TopicPartition, OffsetAndMetadata> committed = committedOffsets(group);
+    long lag = 0;
+    for (var end : ends.entrySet()) {
+      OffsetAndMetadata c = committed.get(end.getKey());
+      lag += end.getValue() - (c == null ? 0 : c.offset());
+    }
+    return lag;
+  }
+
+  Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
+    int partitions =
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(10, TimeUnit.SECONDS)
+            .get(topic)
+            .partitions()
+            .size();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    Map<TopicPartition, Long> ends = new HashMap<>();
+    admin
+        .listOffsets(latest)
+        .all()
+        .get(10, TimeUnit.SECONDS)
+        .forEach((p, info) -> ends.put(p, info.offset()));
+    return ends;
+  }
+
+  Map<TopicPartition, OffsetAndMetadata> committedOffsets(String group) throws Exception {
+    return admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  /** Waits until no stage has a record left to process, twice in a row. */
+  void awaitNoLag(Duration timeout) {
+    int[] quiet = {0};
+    await("every stage caught up")
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              quiet[0] = lag() == 0 ? quiet[0] + 1 : 0;
+              return quiet[0] >= 2;
+            });
+  }
+
+  /** Every cached entry found through the tag registries, checked against PostgreSQL. */
+  AuditResult audit() {
+    return new ConsistencyAuditor(redis, database::getConnection, WarmableEntry.from(settings))
+        .auditAll(ConsistencyAuditor.DEFAULT_GRACE);
+  }
+
+  @Override
+  public void close() {
+    try {
+      sidecar.stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (evictions != null) {
+      evictions.close();
+    }
+    admin.close(Duration.ofSeconds(5));
+    cache.close();
+    redisConnection.close();
+    redisClient.shutdown();
+    redisResources.shutdown();
+    database.close();
+  }
+}
