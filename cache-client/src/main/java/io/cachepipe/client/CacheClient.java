@@ -263,15 +263,37 @@ public final class CacheClient implements AutoCloseable {
       stats.fillsRejected.increment();
       return false;
     }
+    String json;
+    try {
+      json = mapper.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("value of " + key + " cannot be written as JSON", e);
+    }
+    FillCall call = fillCall(key, versions, ttl, json);
+    try {
+      boolean written = runFill(call.keys(), call.args());
+      (written ? stats.fillsAccepted : stats.fillsRejected).increment();
+      return written;
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      LOG.warn("cache fill of {} failed: {}", key, e.getMessage());
+      return false;
+    }
+  }
+
+  /** The keys and arguments of the fill script (fenced_fill.lua) for one entry. */
+  record FillCall(String[] keys, String[] args) {}
+
+  /**
+   * The fill script's keys (the entry, then each tag's version, then each tag's registry) and
+   * arguments (the value, the TTL in milliseconds, the tag count, then each tag's version read).
+   */
+  static FillCall fillCall(String key, TagVersions versions, Duration ttl, String json) {
     int n = versions.tags().size();
     String[] keys = new String[1 + 2 * n];
     String[] args = new String[3 + n];
     keys[0] = key;
-    try {
-      args[0] = mapper.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("value of " + key + " cannot be written as JSON", e);
-    }
+    args[0] = json;
     args[1] = Long.toString(Math.max(1, ttl.toMillis()));
     args[2] = Integer.toString(n);
     for (int i = 0; i < n; i++) {
@@ -280,15 +302,7 @@ public final class CacheClient implements AutoCloseable {
       keys[1 + n + i] = CacheKeys.tagRegistry(tag);
       args[3 + i] = versions.versions().get(i);
     }
-    try {
-      boolean written = runFill(keys, args);
-      (written ? stats.fillsAccepted : stats.fillsRejected).increment();
-      return written;
-    } catch (RedisException e) {
-      stats.redisErrors.increment();
-      LOG.warn("cache fill of {} failed: {}", key, e.getMessage());
-      return false;
-    }
+    return new FillCall(keys, args);
   }
 
   private boolean runFill(String[] keys, String[] args) {

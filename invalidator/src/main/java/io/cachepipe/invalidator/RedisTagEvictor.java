@@ -107,8 +107,8 @@ public final class RedisTagEvictor implements TagEvictor {
     connection.setAutoFlushCommands(false);
     try {
       for (String tag : tags) {
-        String[] keys = {CacheKeys.tagRegistry(tag), CacheKeys.tagVersion(tag)};
-        calls.put(tag, redis.evalsha(sha, ScriptOutputType.MULTI, keys, versionTtlMillis));
+        calls.put(
+            tag, redis.evalsha(sha, ScriptOutputType.MULTI, evictKeys(tag), versionTtlMillis));
       }
       if (!parts.isEmpty()) {
         // After the evictions on the same connection: Redis runs them first.
@@ -133,7 +133,13 @@ public final class RedisTagEvictor implements TagEvictor {
     return new Evicted(live, watermark == null ? -2 : await(watermark));
   }
 
-  private static String[] watermarkArgs(Map<String, Long> parts, int expectedParts) {
+  /** The eviction script's keys for {@code tag}: its registry, then its version. */
+  static String[] evictKeys(String tag) {
+    return new String[] {CacheKeys.tagRegistry(tag), CacheKeys.tagVersion(tag)};
+  }
+
+  /** The watermark script's arguments: the expected part count, then each part and its LSN. */
+  static String[] watermarkArgs(Map<String, Long> parts, int expectedParts) {
     String[] args = new String[1 + 2 * parts.size()];
     args[0] = Integer.toString(expectedParts);
     int i = 1;
