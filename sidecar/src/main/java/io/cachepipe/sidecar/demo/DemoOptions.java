@@ -78,6 +78,13 @@ public final class DemoOptions {
   int adminPort;
 
   @Option(
+      names = "--keep-running",
+      description =
+          "After the run and its audit, keep the servers and the pipeline up (until Ctrl-C) and"
+              + " print how to reach them, e.g. to run `cachepipe audit` or `cachepipe db` on them.")
+  boolean keepRunning;
+
+  @Option(
       names = "--seed",
       defaultValue = "42",
       description = "Random seed of the workload (default ${DEFAULT-VALUE}).")

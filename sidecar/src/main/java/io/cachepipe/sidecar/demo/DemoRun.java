@@ -4,6 +4,7 @@ import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.redis.CacheKeys;
@@ -103,7 +104,11 @@ final class DemoRun {
                               + e.cached()
                               + " but database has "
                               + e.trueValue()));
-          return progress.report(audit, null);
+          Report report = progress.report(audit, null);
+          if (options.keepRunning) {
+            keepRunning(servers, report, out);
+          }
+          return report;
         }
       }
     }
@@ -142,6 +147,32 @@ final class DemoRun {
     } finally {
       client.shutdown();
     }
+  }
+
+  /**
+   * Prints how to reach the servers, then the report, and waits until the process is stopped (the
+   * servers are child processes that stop with it).
+   */
+  private static void keepRunning(DemoServers servers, Report report, PrintStream out)
+      throws Exception {
+    // The embedded server's password is the demo's own; a password the user gave is not echoed.
+    String password =
+        servers.processes().containsKey("postgres") ? servers.postgresPassword : "<yours>";
+    String redis = Secrets.maskCredentials(servers.redisUri);
+    out.printf(
+        "servers and pipeline kept running until Ctrl-C; for example:%n"
+            + "  ./cachepipe audit --pg-url '%s' --pg-user %s --pg-password '%s' --redis %s --json%n"
+            + "  ./cachepipe db health --pg-url '%s' --pg-user %s --pg-password '%s'%n",
+        servers.postgresUrl,
+        servers.postgresUser,
+        password,
+        redis,
+        servers.postgresUrl,
+        servers.postgresUser,
+        password);
+    report.print(out, true);
+    out.flush();
+    new java.util.concurrent.CountDownLatch(1).await();
   }
 
   /** The pipeline's settings on {@code servers}, with {@code overrides} on top. */
