@@ -21,6 +21,7 @@ import java.util.Map;
  * @param offsetsTopic topic of the engine's offsets
  * @param offsetFlushInterval how often offsets are committed (a restart replays at most this)
  * @param watermarkInterval how often progress markers follow acknowledged changes
+ * @param standbyPoll how often a standby connector tries to take over the slot
  * @param passThrough {@code debezium.source.*} properties
  */
 public record CdcConfig(
@@ -34,6 +35,7 @@ public record CdcConfig(
     String offsetsTopic,
     Duration offsetFlushInterval,
     Duration watermarkInterval,
+    Duration standbyPoll,
     Map<String, String> passThrough) {
 
   public static final ConfigField<String> NAME =
@@ -92,6 +94,14 @@ public record CdcConfig(
           "How often a progress marker follows the acknowledged changes into every partition of"
               + " the changes topic; read-your-writes reads wait about this much longer.");
 
+  public static final ConfigField<Duration> STANDBY_POLL =
+      ConfigField.millis(
+          "cachepipe.cdc.standby.poll.ms",
+          1_000,
+          10,
+          "One connector captures per slot (it holds an advisory lock named after it); another"
+              + " started for the same slot stands by and tries to take over this often.");
+
   public static final List<ConfigField<?>> FIELDS =
       List.of(
           NAME,
@@ -103,7 +113,8 @@ public record CdcConfig(
           HEARTBEAT_INTERVAL,
           OFFSETS_TOPIC,
           OFFSET_FLUSH_INTERVAL,
-          WATERMARK_INTERVAL);
+          WATERMARK_INTERVAL,
+          STANDBY_POLL);
 
   /** Prefix of the keys passed to the Debezium connector untouched. */
   public static final String PASS_THROUGH_PREFIX = "debezium.source.";
@@ -120,6 +131,7 @@ public record CdcConfig(
         settings.get(OFFSETS_TOPIC),
         settings.get(OFFSET_FLUSH_INTERVAL),
         settings.get(WATERMARK_INTERVAL),
+        settings.get(STANDBY_POLL),
         settings.subtree(PASS_THROUGH_PREFIX));
   }
 }

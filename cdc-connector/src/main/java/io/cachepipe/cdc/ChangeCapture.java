@@ -11,6 +11,7 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,8 @@ public final class ChangeCapture implements AutoCloseable {
   public enum State {
     /** The engine is connecting to the slot. */
     STARTING,
+    /** Another connector holds the slot: this one waits to take over. */
+    STANDBY,
     /** The engine streams changes. */
     STREAMING,
     /** The engine stopped by itself; the process should end. */
@@ -57,8 +60,11 @@ public final class ChangeCapture implements AutoCloseable {
   private final CaptureStats stats = new CaptureStats();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Consumer<Throwable> onFailure;
+  private final SlotLeadership leadership;
   private volatile boolean closing;
   private volatile boolean engineStopped;
+  private volatile boolean engineRunning;
+  private volatile boolean standby;
 
   private ChangeCapture(Settings settings, Consumer<Throwable> onFailure) {
     this.onFailure = onFailure;
@@ -98,7 +104,27 @@ public final class ChangeCapture implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    runner.execute(engine);
+    this.leadership = new SlotLeadership(connections, config.slotName());
+    Duration standbyPoll = config.standbyPoll();
+    runner.execute(
+        () -> {
+          try {
+            leadership.await(standbyPoll, () -> standby = true);
+          } catch (InterruptedException e) {
+            return; // closed while standing by
+          } catch (SQLException e) {
+            engineCompleted(false, "cannot take the slot lock: " + e.getMessage(), e);
+            return;
+          }
+          standby = false;
+          synchronized (this) { // against close(): the engine runs only if close() will stop it
+            if (closing) {
+              return;
+            }
+            engineRunning = true;
+          }
+          engine.run();
+        });
   }
 
   /**
@@ -132,7 +158,7 @@ public final class ChangeCapture implements AutoCloseable {
       return State.STOPPED;
     }
     if (!started.isDone()) {
-      return State.STARTING;
+      return standby ? State.STANDBY : State.STARTING;
     }
     return started.isCompletedExceptionally() ? State.FAILED : State.STREAMING;
   }
@@ -175,11 +201,18 @@ public final class ChangeCapture implements AutoCloseable {
   /** Stops the engine, then the producer; what was not acknowledged is captured again next time. */
   @Override
   public void close() {
-    closing = true;
+    boolean running;
+    synchronized (this) {
+      closing = true;
+      running = engineRunning;
+    }
     try {
-      if (!engineStopped) {
+      if (running && !engineStopped) {
         closeEngine();
       }
+      // After the engine stopped (a standby taking over finds the slot free), or a standby stops
+      // waiting.
+      leadership.close();
       runner.shutdown();
       if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("capture engine did not stop within 30 s");
@@ -187,6 +220,7 @@ public final class ChangeCapture implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      leadership.close(); // idempotent; here too if stopping the engine failed
       publisher.close();
     }
   }
