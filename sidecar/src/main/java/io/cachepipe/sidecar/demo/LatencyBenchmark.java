@@ -84,9 +84,19 @@ public final class LatencyBenchmark implements Callable<Integer> {
       description = "Also plot p50/p99 latency against the achieved rate into this SVG file.")
   Path svg;
 
+  @Option(
+      names = "--replot",
+      paramLabel = "JSON-FILE",
+      description =
+          "Run nothing: redraw --svg from a file whose last line is an earlier run's --json output.")
+  Path replot;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
+    if (replot != null) {
+      return replot(out);
+    }
     List<Map<String, Object>> results = new ArrayList<>();
     try (DemoServers servers = DemoServers.start(options, out)) {
       ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
@@ -138,6 +148,23 @@ public final class LatencyBenchmark implements Callable<Integer> {
       out.println(Json.mapper().writeValueAsString(summary));
     }
     return results.size() == rates.size() ? 0 : Main.FAILED;
+  }
+
+  @SuppressWarnings("unchecked")
+  private int replot(PrintStream out) throws Exception {
+    if (svg == null) {
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this), "--replot needs --svg FILE");
+    }
+    List<String> lines = Files.readAllLines(replot);
+    Map<String, Object> summary = Json.mapper().readValue(lines.get(lines.size() - 1), Map.class);
+    Files.writeString(
+        svg,
+        LatencyPlot.svg(
+            (List<Map<String, Object>>) summary.get("results"),
+            ((Number) summary.get("rows_per_tx")).intValue()));
+    out.println("plot: " + svg.toAbsolutePath());
+    return 0;
   }
 
   private Map<String, Object> runRate(
