@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +41,7 @@ class CdcStandbyIT {
     Path dir = Files.createDirectories(Path.of("target", "cdc-standby-it"));
     sql(db, "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@x'), (2, 'bob', 'bob@x')");
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
-    List<Process> processes = new ArrayList<>();
+    List<SidecarProcess> processes = new ArrayList<>();
     RedisClient inspector = RedisClient.create(TestServers.redis().uri());
     try (Pipeline invalidator =
             Pipeline.start(settings, EnumSet.of(Stage.INVALIDATOR), failure::complete);
@@ -52,25 +51,27 @@ class CdcStandbyIT {
       processes.add(startCdc(values, dir, 0));
       await("the first connector captures")
           .atMost(WAIT)
-          .until(() -> log(dir, 0).contains("capturing"));
+          .until(() -> processes.get(0).output().contains("capturing"));
       processes.add(startCdc(values, dir, 1));
-      await("the second stands by").atMost(WAIT).until(() -> log(dir, 1).contains("standby:"));
+      await("the second stands by")
+          .atMost(WAIT)
+          .until(() -> processes.get(1).output().contains("standby:"));
 
       String ada = cache(cache, 1);
       sql(db, "UPDATE users SET name = 'ada 2' WHERE id = 1");
       await("the active connector's change is evicted")
           .atMost(WAIT)
           .until(() -> redis.exists(ada) == 0);
-      assertThat(log(dir, 1)).doesNotContain("capturing");
+      assertThat(processes.get(1).output()).doesNotContain("capturing");
 
       String bob = cache(cache, 2);
-      processes.get(0).destroyForcibly().waitFor();
+      processes.get(0).kill();
       long killed = System.nanoTime();
       // Committed while no connector captures: the slot keeps it for the one that takes over.
       sql(db, "UPDATE users SET name = 'bob 2' WHERE id = 2");
       await("the standby takes over")
           .atMost(WAIT)
-          .until(() -> log(dir, 1).contains("taking over slot"));
+          .until(() -> processes.get(1).output().contains("taking over slot"));
       await("the change committed during the takeover is evicted")
           .atMost(WAIT)
           .until(() -> redis.exists(bob) == 0);
@@ -80,9 +81,8 @@ class CdcStandbyIT {
       assertThat(processes.get(1).isAlive()).isTrue();
       assertThat(failure).isNotDone();
     } finally {
-      processes.forEach(Process::destroyForcibly);
-      for (Process p : processes) {
-        p.waitFor();
+      for (SidecarProcess p : processes) {
+        p.kill();
       }
       inspector.shutdown();
       sql(
@@ -99,38 +99,21 @@ class CdcStandbyIT {
     return key;
   }
 
-  private static Process startCdc(Map<String, String> values, Path dir, int index)
+  private static SidecarProcess startCdc(Map<String, String> values, Path dir, int index)
       throws Exception {
-    Path config = dir.resolve("cdc-" + index + ".properties");
-    Properties properties = new Properties();
-    values.forEach(properties::setProperty);
-    properties.setProperty("cachepipe.cdc.standby.poll.ms", "200");
-    try (var out = Files.newBufferedWriter(config)) {
-      properties.store(out, "cdc process " + index);
-    }
-    Files.deleteIfExists(dir.resolve("cdc-" + index + ".log"));
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-XX:TieredStopAtLevel=1",
-            "-Xmx384m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Main.class.getName(),
-            "run",
-            "--config",
-            config.toString(),
-            "--stages",
-            "cdc",
-            "--admin-port",
-            "-1")
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("cdc-" + index + ".log").toFile())
-        .start();
-  }
-
-  private static String log(Path dir, int index) throws Exception {
-    Path log = dir.resolve("cdc-" + index + ".log");
-    return Files.exists(log) ? Files.readString(log) : "";
+    Path config =
+        PipelineTestSettings.writeConfig(
+            dir, "cdc-" + index, values, Map.of("cachepipe.cdc.standby.poll.ms", "200"));
+    return SidecarProcess.start(
+        dir.resolve("cdc-" + index),
+        Map.of(),
+        "run",
+        "--config",
+        config.toString(),
+        "--stages",
+        "cdc",
+        "--admin-port",
+        "-1");
   }
 
   private static void sql(Database db, String statement) throws Exception {

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
@@ -54,7 +53,7 @@ class InvalidatorScaleOutIT {
     String appId = settings.get(InvalidatorConfig.APPLICATION_ID);
     String evictionGroup = Invalidator.evictionGroup(InvalidatorConfig.from(settings));
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
-    List<Process> processes = new ArrayList<>();
+    List<SidecarProcess> processes = new ArrayList<>();
     RedisClient inspector = RedisClient.create(TestServers.redis().uri());
     try (Pipeline capture = Pipeline.start(settings, EnumSet.of(Stage.CDC), failure::complete);
         CacheClient cache = CacheClient.create(TestServers.redis().uri());
@@ -88,7 +87,7 @@ class InvalidatorScaleOutIT {
           .atMost(WAIT)
           .until(() -> redis.exists(first.toArray(String[]::new)) == 0);
 
-      processes.get(0).destroyForcibly().waitFor();
+      processes.get(0).kill();
       await("the survivor owns every eviction partition")
           .atMost(WAIT)
           .until(() -> membersWithPartitions(admin, evictionGroup) == 1);
@@ -105,44 +104,42 @@ class InvalidatorScaleOutIT {
       assertThat(failure).isNotDone();
       assertThat(processes.get(1).isAlive()).isTrue();
     } finally {
-      processes.forEach(Process::destroyForcibly);
+      for (SidecarProcess p : processes) {
+        p.kill();
+      }
       inspector.shutdown();
     }
   }
 
-  private static Process startInvalidator(Map<String, String> values, Path dir, int index)
+  private static SidecarProcess startInvalidator(Map<String, String> values, Path dir, int index)
       throws Exception {
-    Path config = dir.resolve("invalidator-" + index + ".properties");
-    Properties properties = new Properties();
-    values.forEach(properties::setProperty);
-    // Each process its own Streams state directory, as on two machines.
-    properties.setProperty(
-        InvalidatorConfig.STATE_DIR.name(),
-        Files.createTempDirectory("invalidator-" + index).toString());
-    // A killed member's partitions move after its session times out: the broker's minimum.
-    properties.setProperty("kafka.streams.consumer.session.timeout.ms", "6000");
-    properties.setProperty("kafka.eviction.consumer.session.timeout.ms", "6000");
-    properties.setProperty("kafka.eviction.consumer.heartbeat.interval.ms", "1000");
-    try (var out = Files.newBufferedWriter(config)) {
-      properties.store(out, "invalidator process " + index);
-    }
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-XX:TieredStopAtLevel=1",
-            "-Xmx384m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Main.class.getName(),
-            "run",
-            "--config",
-            config.toString(),
-            "--stages",
-            "invalidator",
-            "--admin-port",
-            "-1")
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("invalidator-" + index + ".log").toFile())
-        .start();
+    Path config =
+        PipelineTestSettings.writeConfig(
+            dir,
+            "invalidator-" + index,
+            values,
+            Map.of(
+                // Each process its own Streams state directory, as on two machines.
+                InvalidatorConfig.STATE_DIR.name(),
+                Files.createTempDirectory("invalidator-" + index).toString(),
+                // A killed member's partitions move after its session times out: the broker's
+                // minimum.
+                "kafka.streams.consumer.session.timeout.ms",
+                "6000",
+                "kafka.eviction.consumer.session.timeout.ms",
+                "6000",
+                "kafka.eviction.consumer.heartbeat.interval.ms",
+                "1000"));
+    return SidecarProcess.start(
+        dir.resolve("invalidator-" + index),
+        Map.of(),
+        "run",
+        "--config",
+        config.toString(),
+        "--stages",
+        "invalidator",
+        "--admin-port",
+        "-1");
   }
 
   /** Members of {@code group} that hold at least one partition. */

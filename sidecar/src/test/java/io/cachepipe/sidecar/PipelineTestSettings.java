@@ -5,8 +5,10 @@ import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The settings of a whole pipeline on the shared test servers. Topics, consumer groups, the slot
@@ -43,5 +45,22 @@ final class PipelineTestSettings {
         "cachepipe.invalidator.state.dir", Files.createTempDirectory(name + "-streams").toString());
     values.put("cachepipe.warmer.group.id", prefix + "warmer");
     return values;
+  }
+
+  /**
+   * Writes {@code values} with {@code extra} on top to a properties file in {@code dir}, for a
+   * {@code run --config} in a process of its own.
+   */
+  static Path writeConfig(
+      Path dir, String name, Map<String, String> values, Map<String, String> extra)
+      throws IOException {
+    Properties properties = new Properties();
+    values.forEach(properties::setProperty);
+    extra.forEach(properties::setProperty);
+    Path config = Files.createDirectories(dir).resolve(name + ".properties");
+    try (var out = Files.newBufferedWriter(config)) {
+      properties.store(out, name);
+    }
+    return config;
   }
 }

@@ -81,6 +81,17 @@ final class SidecarProcess {
     return process.isAlive();
   }
 
+  /** Kills the process with SIGKILL, as a crash would, and waits for it to end. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  /** What it wrote to stdout and stderr so far (its log lines among them). */
+  String output() throws IOException {
+    return Files.readString(out, StandardCharsets.UTF_8)
+        + Files.readString(err, StandardCharsets.UTF_8);
+  }
+
   /** What it wrote to stderr so far. */
   String err() throws IOException {
     return Files.readString(err, StandardCharsets.UTF_8);
