@@ -142,7 +142,7 @@ public final class ConsistencyAuditor {
         }
         checked++;
         if (!seen.consistent()) {
-          suspects.add(new Suspect(key, match.get()));
+          suspects.add(new Suspect(key, match.get(), seen.cached()));
         }
       }
       List<StaleEntry> stale = new ArrayList<>();
@@ -150,7 +150,12 @@ public final class ConsistencyAuditor {
         awaitGrace(grace);
         for (Suspect suspect : suspects) {
           Observation again = observe(db, suspect.key(), suspect.match());
-          if (again != null && !again.consistent()) {
+          // Stale for the whole grace period: the value cached then is still cached, and still
+          // not PostgreSQL's. An entry evicted and filled again meanwhile (a write and its
+          // invalidation in flight at either look) is not stale.
+          if (again != null
+              && !again.consistent()
+              && JsonValues.same(suspect.cachedBefore(), again.cached())) {
             stale.add(staleEntry(suspect, again));
           }
         }
@@ -281,7 +286,7 @@ public final class ConsistencyAuditor {
 
   private record Match(WarmableEntry kind, Map<String, String> params) {}
 
-  private record Suspect(String key, Match match) {}
+  private record Suspect(String key, Match match, JsonNode cachedBefore) {}
 
   private record Observation(JsonNode cached, JsonNode trueValue, boolean consistent) {}
 }
