@@ -200,13 +200,20 @@ class AdminPortIT {
     assertThat(elements.get("redis").get("class")).contains("bad");
   }
 
-  /** Writes and reads a little until told to stop, so that every chart has something to show. */
+  /**
+   * Writes and reads until told to stop, so that every chart has something to show: each round
+   * waits for its own write's eviction before reading, so the pipeline itself paces the load.
+   */
   private static void writeAndRead(AtomicBoolean running) {
     long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
     int round = 0;
     while (running.get() && System.nanoTime() < deadline) {
       try {
+        long evicted = pipeline.invalidator().metrics().evictions();
         sql("UPDATE users SET name = 'ada " + round++ + "' WHERE id = 1");
+        await("the eviction of round " + round)
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> !running.get() || pipeline.invalidator().metrics().evictions() > evicted);
         for (int i = 0; i < 5; i++) {
           cache.get(
               CacheKeys.entry("user", 1),
@@ -215,9 +222,6 @@ class AdminPortIT {
               () -> Map.of("id", 1),
               Map.class);
         }
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        return;
       } catch (SQLException e) {
         throw new IllegalStateException(e);
       }
