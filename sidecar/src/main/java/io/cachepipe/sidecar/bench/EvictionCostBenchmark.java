@@ -2,18 +2,18 @@ package io.cachepipe.sidecar.bench;
 
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
-import io.cachepipe.core.redis.LuaScripts;
+import io.cachepipe.invalidator.RedisTagEvictor;
 import io.cachepipe.servers.LocalRedis;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -46,8 +46,6 @@ import picocli.CommandLine.Option;
     })
 public final class EvictionCostBenchmark implements Callable<Integer> {
 
-  private static final String EVICT_SCRIPT =
-      LuaScripts.load(io.cachepipe.invalidator.RedisTagEvictor.class, "evict_tag.lua");
   private static final int ENTRIES_PER_AUTHOR = 10;
 
   @Option(
@@ -85,9 +83,12 @@ public final class EvictionCostBenchmark implements Callable<Integer> {
       out.println("Redis       " + uri);
       RedisClient client = RedisClient.create(uri);
       try (StatefulRedisConnection<String, String> admin = client.connect();
-          StatefulRedisConnection<String, String> readerConnection = client.connect()) {
+          StatefulRedisConnection<String, String> readerConnection = client.connect();
+          StatefulRedisConnection<String, String> evictorConnection = client.connect()) {
         RedisCommands<String, String> redis = admin.sync();
-        String sha = redis.scriptLoad(EVICT_SCRIPT);
+        // The invalidator's own eviction step, on a connection of its own as in the stage.
+        RedisTagEvictor evictor =
+            new RedisTagEvictor(evictorConnection, Duration.ofDays(1), Duration.ofSeconds(1));
         for (int size : sizes) {
           int authors = Math.max(1, size / ENTRIES_PER_AUTHOR);
           out.printf("== %,d keys (%,d authors): loading …%n", size, authors);
@@ -103,14 +104,7 @@ public final class EvictionCostBenchmark implements Callable<Integer> {
                   () -> {
                     refill(redis, author);
                     long start = System.nanoTime();
-                    redis.evalsha(
-                        sha,
-                        ScriptOutputType.MULTI,
-                        new String[] {
-                          CacheKeys.tagRegistry("user:" + author),
-                          CacheKeys.tagVersion("user:" + author)
-                        },
-                        "86400000");
+                    evictor.evict(List.of("user:" + author));
                     return System.nanoTime() - start;
                   }));
           row.put(

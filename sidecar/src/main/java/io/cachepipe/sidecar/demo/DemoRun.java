@@ -61,15 +61,8 @@ final class DemoRun {
       if (servers.externalRedis) {
         clearCachepipeKeys(servers.redisUri);
       }
-      ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings = settings(servers, options, Map.of());
-      SidecarConfig.validate(settings);
-      try (DemoDatabase db =
-          new DemoDatabase(
-              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
-        if (db.maxId("users") == 0) {
-          db.seed(options.users, 10);
-        }
+      try (DemoDatabase db = seededDatabase(servers, options, 8)) {
         long seededUsers = db.maxId("users");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         try (Pipeline pipeline = Pipeline.start(settings, stages, failure::complete);
@@ -175,7 +168,31 @@ final class DemoRun {
     new java.util.concurrent.CountDownLatch(1).await();
   }
 
-  /** The pipeline's settings on {@code servers}, with {@code overrides} on top. */
+  /**
+   * The example schema on {@code servers}' PostgreSQL, seeded with {@code options.users} authors of
+   * 10 posts each unless it has users already, and a pool of {@code poolSize} connections to it.
+   */
+  static DemoDatabase seededDatabase(DemoServers servers, DemoOptions options, int poolSize)
+      throws Exception {
+    ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
+    DemoDatabase db =
+        new DemoDatabase(
+            servers.postgresUrl, servers.postgresUser, servers.postgresPassword, poolSize);
+    try {
+      if (db.maxId("users") == 0) {
+        db.seed(options.users, 10);
+      }
+      return db;
+    } catch (Exception e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The pipeline's settings on {@code servers}, with {@code overrides} on top, checked as {@code
+   * run} checks them.
+   */
   static Settings settings(DemoServers servers, DemoOptions options, Map<String, String> overrides)
       throws Exception {
     Path stateDir = Files.createTempDirectory("cachepipe-demo-streams-");
@@ -191,7 +208,9 @@ final class DemoRun {
     values.put(AdminConfig.PORT.name(), Integer.toString(options.adminPort));
     values.putAll(overrides);
     // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
-    return Settings.load(null, System.getenv(), values);
+    Settings settings = Settings.load(null, System.getenv(), values);
+    SidecarConfig.validate(settings);
+    return settings;
   }
 
   /**

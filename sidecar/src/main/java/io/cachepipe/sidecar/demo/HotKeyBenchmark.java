@@ -7,11 +7,9 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
-import io.cachepipe.example.ExampleSchema;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -29,6 +27,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -105,19 +105,12 @@ public final class HotKeyBenchmark implements Callable<Integer> {
 
   private Map<String, Object> runOnce(long delayMillis, PrintStream out) throws Exception {
     try (DemoServers servers = DemoServers.start(options, out)) {
-      ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings =
           DemoRun.settings(
               servers,
               options,
               Map.of(InvalidatorConfig.COALESCE_DELAY.name(), Long.toString(delayMillis)));
-      SidecarConfig.validate(settings);
-      try (DemoDatabase db =
-          new DemoDatabase(
-              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 8)) {
-        if (db.maxId("users") == 0) {
-          db.seed(options.users, 10);
-        }
+      try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 8)) {
         long[] hotPosts = postsOf(db, HOT_AUTHOR);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         try (Pipeline pipeline =
@@ -148,16 +141,12 @@ public final class HotKeyBenchmark implements Callable<Integer> {
     AtomicBoolean measuring = new AtomicBoolean(false);
     List<long[]> updates = new ArrayList<>(); // {before commit, after commit} wall clock ms
     List<Thread> threads = new ArrayList<>();
-    List<long[]> readLatencies = new ArrayList<>();
+    Histogram reads = new ConcurrentHistogram(60_000_000_000L, 3); // ns
     for (int r = 0; r < readers; r++) {
-      long[] latencies = new long[2_000_000];
-      readLatencies.add(latencies);
-      int slot = r;
       threads.add(
           start(
               "hot-key-reader-" + r,
               () -> {
-                int n = 0;
                 while (running.get()) {
                   long start = System.nanoTime();
                   cache.get(
@@ -166,10 +155,9 @@ public final class HotKeyBenchmark implements Callable<Integer> {
                       Duration.ofSeconds(300),
                       () -> db.userStats(HOT_AUTHOR),
                       UserStats.class);
-                  if (measuring.get() && n < latencies.length - 1) {
-                    latencies[++n] = System.nanoTime() - start;
+                  if (measuring.get()) {
+                    reads.recordValue(System.nanoTime() - start);
                   }
-                  latencies[0] = n;
                   LockSupport.parkNanos(1_000_000);
                 }
               }));
@@ -247,7 +235,6 @@ public final class HotKeyBenchmark implements Callable<Integer> {
     long[] latencies = coveringLatencies(updates, evictions);
     long evictionsInWindow =
         evictions.stream().filter(e -> e[0] >= windowStart && e[0] < windowEnd).count();
-    long[] reads = mergeReads(readLatencies);
     run.put("achieved_rate", round(updates.size() / seconds));
     run.put("hot_tag_invalidations_per_s", round(invalidationsInWindow / seconds));
     run.put("hot_tag_evictions_per_s", round(evictionsInWindow / seconds));
@@ -260,8 +247,8 @@ public final class HotKeyBenchmark implements Callable<Integer> {
     run.put("warmer_recomputes_per_s", round(warmed / seconds));
     run.put("reads", hits + misses);
     run.put("hit_ratio", hits + misses == 0 ? 0 : round((double) hits / (hits + misses)));
-    run.put("read_p50_ms", round(percentileNanos(reads, 0.50) / 1e6));
-    run.put("read_p99_ms", round(percentileNanos(reads, 0.99) / 1e6));
+    run.put("read_p50_ms", round(reads.getValueAtPercentile(50) / 1e6));
+    run.put("read_p99_ms", round(reads.getValueAtPercentile(99) / 1e6));
     run.put("hot_entry_fresh", hotEntryFresh(cache, key, db));
     return run;
   }
@@ -338,26 +325,7 @@ public final class HotKeyBenchmark implements Callable<Integer> {
     return ids.stream().mapToLong(Long::longValue).toArray();
   }
 
-  private static long[] mergeReads(List<long[]> perReader) {
-    int total = 0;
-    for (long[] r : perReader) {
-      total += (int) r[0];
-    }
-    long[] all = new long[total];
-    int i = 0;
-    for (long[] r : perReader) {
-      System.arraycopy(r, 1, all, i, (int) r[0]);
-      i += (int) r[0];
-    }
-    Arrays.sort(all);
-    return all;
-  }
-
   private static long percentile(long[] sorted, double q) {
-    return sorted.length == 0 ? -1 : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)];
-  }
-
-  private static double percentileNanos(long[] sorted, double q) {
     return sorted.length == 0 ? -1 : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)];
   }
 

@@ -2,11 +2,9 @@ package io.cachepipe.sidecar.demo;
 
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
-import io.cachepipe.example.ExampleSchema;
 import io.cachepipe.invalidator.InvalidatorMetrics;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.Stage;
 import io.cachepipe.sidecar.bench.ProcessCpu;
 import java.io.PrintStream;
@@ -99,15 +97,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     }
     List<Map<String, Object>> results = new ArrayList<>();
     try (DemoServers servers = DemoServers.start(options, out)) {
-      ExampleSchema.migrate(servers.postgresUrl, servers.postgresUser, servers.postgresPassword);
       Settings settings = DemoRun.settings(servers, options, Map.of());
-      SidecarConfig.validate(settings);
-      try (DemoDatabase db =
-          new DemoDatabase(
-              servers.postgresUrl, servers.postgresUser, servers.postgresPassword, 64)) {
-        if (db.maxId("users") == 0) {
-          db.seed(options.users, 10);
-        }
+      try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 64)) {
         long posts = db.maxId("posts");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         try (Pipeline pipeline =
