@@ -176,51 +176,50 @@ class FaultIT {
   @Test
   @Order(3)
   void kafkaBrokerDownForTenSecondsThenRestartedLosesNoChange() throws Exception {
-    try (FaultScenario s = new FaultScenario(suite, "kafka-down-10s", 3)) {
-      s.begin();
-      long pid = suite.sidecar.pid();
-      s.faultStarts();
-      servers.kafka.stopBroker();
-      await("the sidecar lives on while the broker is away")
-          .during(OUTAGE)
-          .atMost(OUTAGE.plusSeconds(10))
-          .until(suite.sidecar::isAlive);
-      servers.kafka.restart();
-      s.faultEnded();
-      s.awaitRecovery(RECOVERY);
-
-      FaultResult result =
-          s.finish(
-              "the Kafka broker (KRaft, one node) stopped for 10 s, then started again on the same"
-                  + " port and data",
-              Map.of());
-
-      assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
-      assertNothingLostNothingStale(result);
-    }
+    serverOutage(
+        "kafka-down-10s",
+        3,
+        servers.kafka::stopBroker,
+        OUTAGE,
+        servers.kafka::restart,
+        "the Kafka broker (KRaft, one node) stopped for 10 s, then started again on the same"
+            + " port and data");
   }
 
   @Test
   @Order(4)
   void postgresRestartedTheConnectorResumesFromItsSlotWithoutAGap() throws Exception {
-    try (FaultScenario s = new FaultScenario(suite, "postgres-restart", 4)) {
+    serverOutage(
+        "postgres-restart",
+        4,
+        servers.postgres::stopServer,
+        Duration.ofSeconds(5),
+        servers.postgres::restart,
+        "PostgreSQL stopped (pg_ctl stop -m fast) for 5 s, then started again on the same"
+            + " port and data; writes fail meanwhile");
+  }
+
+  /**
+   * A server stopped for {@code down} under load and started again: the sidecar lives on through
+   * it, without restarting, and afterwards nothing is lost and nothing is stale.
+   */
+  private void serverOutage(
+      String fault, int order, Runnable stop, Duration down, Runnable restart, String action)
+      throws Exception {
+    try (FaultScenario s = new FaultScenario(suite, fault, order)) {
       s.begin();
       long pid = suite.sidecar.pid();
       s.faultStarts();
-      servers.postgres.stopServer();
-      await("the sidecar lives on while PostgreSQL is down")
-          .during(Duration.ofSeconds(5))
-          .atMost(Duration.ofSeconds(15))
+      stop.run();
+      await("the sidecar lives on while the server is away")
+          .during(down)
+          .atMost(down.plusSeconds(10))
           .until(suite.sidecar::isAlive);
-      servers.postgres.restart();
+      restart.run();
       s.faultEnded();
       s.awaitRecovery(RECOVERY);
 
-      FaultResult result =
-          s.finish(
-              "PostgreSQL stopped (pg_ctl stop -m fast) for 5 s, then started again on the same"
-                  + " port and data; writes fail meanwhile",
-              Map.of());
+      FaultResult result = s.finish(action, Map.of());
 
       assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
       assertNothingLostNothingStale(result);
