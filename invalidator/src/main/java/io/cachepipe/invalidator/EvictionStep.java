@@ -1,5 +1,6 @@
 package io.cachepipe.invalidator;
 
+import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Watermark;
@@ -50,6 +51,7 @@ final class EvictionStep implements Runnable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
   private volatile boolean assigned;
+  private volatile EvictionListener listener = EvictionListener.NONE;
   private int invalidationPartitions;
 
   EvictionStep(
@@ -127,11 +129,22 @@ final class EvictionStep implements Runnable {
       for (var entry : batch.byTag().entrySet()) {
         List<String> keys = live.getOrDefault(entry.getKey(), List.of());
         metrics.recordEviction(keys.size());
-        producer.send(
+        EvictionReport report = EvictionReport.of(entry.getValue(), keys);
+        ProducerRecord<String, byte[]> record =
             new ProducerRecord<>(
-                topics.evictions(),
-                entry.getKey(),
-                EvictionReport.CONTRACT.encode(EvictionReport.of(entry.getValue(), keys))));
+                topics.evictions(), entry.getKey(), EvictionReport.CONTRACT.encode(report));
+        if (keys.isEmpty()) {
+          producer.send(record);
+        } else {
+          EvictionListener told = listener;
+          producer.send(
+              record,
+              (written, failed) -> {
+                if (failed == null) {
+                  told.reported(report, written.partition(), written.offset());
+                }
+              });
+        }
         if (LOG.isDebugEnabled()) {
           Invalidation i = entry.getValue();
           LOG.debug(
@@ -170,6 +183,11 @@ final class EvictionStep implements Runnable {
             record.key(),
             record.value(),
             DeadLetters.headers(STAGE, reason, source)));
+  }
+
+  /** Tells {@code listener} of each report with live keys, once Kafka has acknowledged it. */
+  void onReported(EvictionListener listener) {
+    this.listener = listener;
   }
 
   /** Whether the step has joined its group and was given partitions (possibly none) to read. */

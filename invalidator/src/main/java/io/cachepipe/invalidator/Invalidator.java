@@ -1,5 +1,6 @@
 package io.cachepipe.invalidator;
 
+import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
@@ -103,6 +104,15 @@ public final class Invalidator implements AutoCloseable {
 
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /**
+   * Tells {@code listener} of every eviction report that lists live keys, once Kafka has
+   * acknowledged it: a warmer in this process starts its recomputes from there rather than after
+   * reading the report back from the evictions topic.
+   */
+  public void onEvictionReported(EvictionListener listener) {
+    evictionStep.onReported(listener);
   }
 
   /**

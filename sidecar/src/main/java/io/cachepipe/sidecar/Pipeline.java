@@ -40,6 +40,9 @@ public final class Pipeline implements AutoCloseable {
       }
       if (stages.contains(Stage.INVALIDATOR)) {
         pipeline.invalidator = pipeline.track(Invalidator.start(settings, onFailure));
+        if (pipeline.warmer != null) {
+          pipeline.invalidator.onEvictionReported(pipeline.warmer);
+        }
       }
       if (stages.contains(Stage.CDC)) {
         pipeline.capture = pipeline.track(ChangeCapture.start(settings, onFailure));

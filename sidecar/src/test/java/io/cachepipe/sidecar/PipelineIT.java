@@ -143,6 +143,7 @@ class PipelineIT {
     cache.get(key, List.of("user:7"), LONG_TTL, () -> statsOf(7), Map.class);
     assertThat(redis.exists(key)).as("the stats are cached").isEqualTo(1);
     long warmedBefore = pipeline.warmer().warmed();
+    long startedFromReportsBefore = pipeline.warmer().startedFromReports();
 
     sql("UPDATE posts SET view_count = view_count + 1000 WHERE id = 104");
 
@@ -162,6 +163,9 @@ class PipelineIT {
               assertThat(pipeline.warmer().warmed()).as(state).isGreaterThan(warmedBefore);
               assertThat(statsMatchDatabase(key)).as(state).isTrue();
             });
+    assertThat(pipeline.warmer().startedFromReports())
+        .as("the warmer in the invalidator's process starts from the report as it is written")
+        .isGreaterThan(startedFromReportsBefore);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.cachepipe.warmer;
 
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.CacheStats;
+import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
@@ -16,7 +17,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -42,11 +47,25 @@ import org.slf4j.LoggerFactory;
  * cache-client's fenced path. It reads eviction reports, not invalidations, so a recompute always
  * starts after the eviction it answers and is not deleted by it.
  *
- * <p>Offsets are committed after the batch's recomputes finished: a crash re-warms, it never skips.
+ * <p>Recomputes run through a {@link SingleFlight}: at most one per key at a time, plus one
+ * follow-up. Offsets are committed after the batch's recomputes finished: a crash re-warms, it
+ * never skips.
+ *
+ * <p>In a process that also runs the invalidator, the warmer is its {@link EvictionListener}: a
+ * report for a partition this warmer owns starts its recomputes as soon as Kafka has acknowledged
+ * it, instead of after the round trip of reading it back, which shortens the time an evicted hot
+ * entry is a miss. When the consumer later reads that report, it waits for those recomputes rather
+ * than starting them again, and commits after them as before.
  */
-public final class Warmer implements AutoCloseable {
+public final class Warmer implements AutoCloseable, EvictionListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(Warmer.class);
+
+  /**
+   * Recomputes queued or running above which reports from the invalidator in this process are left
+   * to the consumer, whose polling is what holds a write storm back.
+   */
+  static final int DIRECT_BACKLOG_LIMIT = 1_000;
 
   private final List<WarmableEntry> entries;
   private final Topics topics;
@@ -55,6 +74,11 @@ public final class Warmer implements AutoCloseable {
   private final RateLimiter rate;
   private final KafkaConsumer<String, byte[]> consumer;
   private final ExecutorService recomputes;
+  private final SingleFlight<String> flights;
+  private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
+  private final Map<Integer, ConcurrentNavigableMap<Long, CompletableFuture<Void>>> startedEarly =
+      new ConcurrentHashMap<>();
+  private final LongAdder startedFromReports = new LongAdder();
   private final Thread poller;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final LongAdder queued = new LongAdder();
@@ -74,15 +98,34 @@ public final class Warmer implements AutoCloseable {
     this.rate = new RateLimiter(config.maxRecomputesPerSecond(), System::nanoTime);
     this.recomputes =
         Executors.newFixedThreadPool(config.poolSize(), daemon("cachepipe-warmer-recompute"));
+    this.flights =
+        new SingleFlight<>(
+            task -> {
+              queued.increment();
+              recomputes.execute(
+                  () -> {
+                    try {
+                      task.run();
+                    } finally {
+                      queued.decrement();
+                    }
+                  });
+            });
     this.consumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient));
     consumer.subscribe(
         List.of(topics.evictions()),
         new ConsumerRebalanceListener() {
           @Override
-          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            for (TopicPartition partition : partitions) {
+              owned.remove(partition.partition());
+              startedEarly.remove(partition.partition());
+            }
+          }
 
           @Override
           public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            partitions.forEach(partition -> owned.add(partition.partition()));
             assigned = true;
           }
         });
@@ -106,9 +149,23 @@ public final class Warmer implements AutoCloseable {
         if (records.isEmpty()) {
           continue;
         }
-        Map<String, Recompute> keys = liveWarmableKeys(records);
+        List<CompletableFuture<Void>> batch = new ArrayList<>();
+        List<ConsumerRecord<String, byte[]>> unstarted = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+          CompletableFuture<Void> early = takeStartedEarly(record.partition(), record.offset());
+          if (early != null) {
+            batch.add(early);
+          } else {
+            unstarted.add(record);
+          }
+        }
+        Map<String, Recompute> keys = liveWarmableKeys(unstarted);
         LOG.debug("{} eviction reports, {} warmable live keys", records.count(), keys.size());
-        warm(keys);
+        batch.add(warm(keys));
+        // A recompute's own failure is counted and logged where it happens.
+        CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new))
+            .exceptionally(e -> null)
+            .join();
         consumer.commitSync();
       }
     } catch (WakeupException e) {
@@ -124,7 +181,7 @@ public final class Warmer implements AutoCloseable {
   }
 
   /** Distinct live keys of warmable kinds in {@code records}: a burst yields one recompute each. */
-  private Map<String, Recompute> liveWarmableKeys(ConsumerRecords<String, byte[]> records) {
+  private Map<String, Recompute> liveWarmableKeys(List<ConsumerRecord<String, byte[]>> records) {
     Map<String, Recompute> keys = new LinkedHashMap<>();
     for (ConsumerRecord<String, byte[]> record : records) {
       EvictionReport report;
@@ -138,42 +195,88 @@ public final class Warmer implements AutoCloseable {
             e.getMessage());
         continue;
       }
-      for (String key : report.liveKeys()) {
-        for (WarmableEntry entry : entries) {
-          entry
-              .match(key)
-              .ifPresent(params -> keys.putIfAbsent(key, new Recompute(entry, key, params)));
-        }
-      }
+      addLiveWarmableKeys(report, keys);
     }
     return keys;
   }
 
-  private void warm(Map<String, Recompute> keys) {
-    List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
-    queued.add(keys.size());
-    for (Recompute recompute : keys.values()) {
-      long wait = rate.reserve();
-      if (wait > 0) {
-        LockSupport.parkNanos(wait);
+  private void addLiveWarmableKeys(EvictionReport report, Map<String, Recompute> keys) {
+    for (String key : report.liveKeys()) {
+      for (WarmableEntry entry : entries) {
+        entry
+            .match(key)
+            .ifPresent(params -> keys.putIfAbsent(key, new Recompute(entry, key, params)));
       }
-      running.add(
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  recomputer.recompute(recompute.entry(), recompute.key(), recompute.params());
-                } finally {
-                  queued.decrement();
-                }
-              },
-              recomputes));
     }
-    CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+  }
+
+  /**
+   * Starts a recompute of each key, single-flight per key; the rate limit is taken in the pool, so
+   * this returns at once.
+   *
+   * @return completes when they have all finished
+   */
+  private CompletableFuture<Void> warm(Map<String, Recompute> keys) {
+    List<CompletableFuture<Void>> running = new ArrayList<>(keys.size());
+    for (Recompute recompute : keys.values()) {
+      running.add(
+          flights.run(
+              recompute.key(),
+              () -> {
+                long wait = rate.reserve();
+                if (wait > 0) {
+                  LockSupport.parkNanos(wait);
+                }
+                recomputer.recompute(recompute.entry(), recompute.key(), recompute.params());
+              }));
+    }
+    return CompletableFuture.allOf(running.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Starts the recomputes of a report that the invalidator in this process has just written, if
+   * this warmer owns its partition (otherwise its owner will read it) and is not backed up.
+   */
+  @Override
+  public void reported(EvictionReport report, int partition, long offset) {
+    if (!running.get() || !owned.contains(partition) || queued.sum() >= DIRECT_BACKLOG_LIMIT) {
+      return;
+    }
+    Map<String, Recompute> keys = new LinkedHashMap<>();
+    addLiveWarmableKeys(report, keys);
+    if (keys.isEmpty()) {
+      return;
+    }
+    startedFromReports.increment();
+    startedEarly
+        .computeIfAbsent(partition, p -> new ConcurrentSkipListMap<>())
+        .put(offset, warm(keys));
+  }
+
+  /**
+   * The recomputes already started for the report at {@code offset}, or null; forgets those of
+   * earlier offsets, which the consumer has passed.
+   */
+  private CompletableFuture<Void> takeStartedEarly(int partition, long offset) {
+    ConcurrentNavigableMap<Long, CompletableFuture<Void>> started = startedEarly.get(partition);
+    if (started == null) {
+      return null;
+    }
+    started.headMap(offset).clear();
+    return started.remove(offset);
   }
 
   /** Whether the warmer has joined its consumer group and was given partitions (possibly none). */
   public boolean isReady() {
     return assigned;
+  }
+
+  /**
+   * Eviction reports whose recomputes started as the invalidator in this process wrote them, before
+   * the consumer read them.
+   */
+  public long startedFromReports() {
+    return startedFromReports.sum();
   }
 
   /** Entries filled by the warmer. */
@@ -195,8 +298,8 @@ public final class Warmer implements AutoCloseable {
   }
 
   /**
-   * Recomputes of the batch in hand that have not finished: waiting for the rate limit or a pool
-   * connection, or running.
+   * Recomputes started and not finished: waiting for the pool, the rate limit or a connection, or
+   * running (a follow-up waiting for its key's recompute in flight is not counted).
    */
   public long queued() {
     return queued.sum();
