@@ -41,7 +41,7 @@ final class DebeziumProperties {
     p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
 
     // Offsets live in Kafka beside the changes, so a restart on another machine resumes.
-    p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+    p.setProperty("offset.storage", KafkaOffsetStore.class.getName());
     p.setProperty("offset.storage.topic", config.offsetsTopic());
     p.setProperty("offset.storage.partitions", "1");
     p.setProperty("offset.storage.replication.factor", Short.toString(topics.replicationFactor()));

@@ -282,6 +282,21 @@ class ChangeCaptureIT {
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(slotIsActive(slot)).isFalse());
+    await("the offset store's admin client closes with the engine")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(offsetStoreAdminThreads()).isEmpty());
+  }
+
+  /**
+   * Threads of offset store admin clients: the one Debezium builds for Kafka Connect's store was
+   * never closed ({@code debezium-servershared-admin}); cachepipe's own closes on stop.
+   */
+  private static List<String> offsetStoreAdminThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(n -> n.contains("servershared-admin") || n.contains("cdc-offsets-admin"))
+        .toList();
   }
 
   // --- the connector ---

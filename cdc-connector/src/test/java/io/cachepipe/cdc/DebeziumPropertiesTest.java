@@ -42,8 +42,7 @@ class DebeziumPropertiesTest {
     Properties p = build(Map.of());
 
     assertThat(p.getProperty("name")).isEqualTo("shop-capture");
-    assertThat(p.getProperty("offset.storage"))
-        .isEqualTo("org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+    assertThat(p.getProperty("offset.storage")).isEqualTo(KafkaOffsetStore.class.getName());
     assertThat(p.getProperty("offset.storage.topic")).isEqualTo("shop.offsets");
     assertThat(p.getProperty("offset.storage.replication.factor")).isEqualTo("3");
     assertThat(p.getProperty("bootstrap.servers")).isEqualTo("kafka-1:9092,kafka-2:9092");
