@@ -21,13 +21,10 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -95,28 +92,9 @@ public final class CacheClient implements AutoCloseable {
   }
 
   private CacheClient(List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
-    List<RedisURI> seeds = new ArrayList<>();
-    for (String seed : seedUris) {
-      RedisURI uri = RedisURI.create(Objects.requireNonNull(seed, "seed URI"));
-      uri.setTimeout(commandTimeout);
-      seeds.add(uri);
-    }
-    if (seeds.isEmpty()) {
-      throw new IllegalArgumentException("a Redis Cluster client needs at least one seed node");
-    }
-    RedisClusterClient clusterClient = RedisClusterClient.create(seeds);
-    // The same fail-fast options as standalone, and the topology follows MOVED/ASK redirections
-    // and reconnects (a failover, resharding) instead of waiting for a periodic refresh.
-    clusterClient.setOptions(
-        ClusterClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
-            .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-            .topologyRefreshOptions(
-                ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
-            .build());
+    RedisClusterClient clusterClient = ClusterConnections.client(seedUris, commandTimeout);
     this.client = clusterClient;
-    this.connector = clusterClient::connect;
+    this.connector = () -> ClusterConnections.connect(clusterClient);
     this.cluster = new ClusterEntries(commandTimeout);
     this.address = Secrets.maskCredentials(String.join(",", seedUris));
     this.mapper = Json.mapper();
@@ -226,12 +204,10 @@ public final class CacheClient implements AutoCloseable {
         }
         try {
           StatefulConnection<String, String> opened = connector.get();
-          if (opened instanceof StatefulRedisClusterConnection<String, String> clustered) {
-            connectMasters(clustered);
-            commands = clustered.sync();
-          } else {
-            commands = ((StatefulRedisConnection<String, String>) opened).sync();
-          }
+          commands =
+              opened instanceof StatefulRedisClusterConnection<String, String> clustered
+                  ? clustered.sync()
+                  : ((StatefulRedisConnection<String, String>) opened).sync();
           connection = opened;
         } catch (RedisException e) {
           nextConnectNanos = System.nanoTime() + 1_000_000_000L;
@@ -245,25 +221,6 @@ public final class CacheClient implements AutoCloseable {
         }
       }
       return connection;
-    }
-  }
-
-  /**
-   * Opens the cluster connection's connection to every master now. Lettuce opens them on first use,
-   * and while one is still connecting the fail-fast option rejects the commands routed to it: the
-   * first reads of every node would go to the loader.
-   */
-  private static void connectMasters(StatefulRedisClusterConnection<String, String> cluster) {
-    try {
-      for (RedisClusterNode node : cluster.getPartitions()) {
-        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-          // By address: the connection that commands routed by slot use.
-          cluster.getConnection(node.getUri().getHost(), node.getUri().getPort());
-        }
-      }
-    } catch (RedisException e) {
-      cluster.close();
-      throw e;
     }
   }
 
