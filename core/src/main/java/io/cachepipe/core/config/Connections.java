@@ -3,6 +3,7 @@ package io.cachepipe.core.config;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Where the servers are.
@@ -99,21 +100,28 @@ public record Connections(
   }
 
   /**
-   * The URIs of {@code value}: one in standalone mode, one or more comma-separated seed nodes in
-   * cluster mode, each a redis:// or rediss:// URI.
+   * The URIs of {@code value}: itself in standalone mode (a comma may be part of a password there),
+   * one or more comma-separated seed nodes in cluster mode, each a redis:// or rediss:// URI.
    */
   private static List<String> seeds(String value, boolean cluster) {
+    if (!cluster) {
+      if (value.toLowerCase(Locale.ROOT).matches(".*,\\s*rediss?://.*")) {
+        throw ConfigException.badValue(
+            REDIS_URI.name(),
+            "one URI in standalone mode (seed nodes, comma-separated, need "
+                + REDIS_MODE.name()
+                + "="
+                + CLUSTER
+                + ")",
+            Secrets.maskCredentials(value));
+      }
+      return List.of(value);
+    }
     List<String> uris =
         Arrays.stream(value.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
-    if (!cluster && uris.size() != 1) {
+    if (uris.isEmpty()) {
       throw ConfigException.badValue(
-          REDIS_URI.name(),
-          "one URI in standalone mode (seed nodes, comma-separated, need "
-              + REDIS_MODE.name()
-              + "="
-              + CLUSTER
-              + ")",
-          Secrets.maskCredentials(value));
+          REDIS_URI.name(), "at least one seed node URI", Secrets.maskCredentials(value));
     }
     for (String uri : uris) {
       if (!uri.regionMatches(true, 0, "redis://", 0, 8)
@@ -124,16 +132,12 @@ public record Connections(
             Secrets.maskCredentials(value));
       }
     }
-    if (uris.isEmpty()) {
-      throw ConfigException.badValue(
-          REDIS_URI.name(), "at least one seed node URI", Secrets.maskCredentials(value));
-    }
     return uris;
   }
 
-  /** The Redis URIs: the one server, or the cluster's seed nodes. */
+  /** The Redis URIs: the one server's, or the cluster's seed nodes'. */
   public List<String> redisUris() {
-    return List.of(redisUri.split(","));
+    return redisCluster ? List.of(redisUri.split(",")) : List.of(redisUri);
   }
 
   /** The Redis URI(s) with their credentials masked, for messages. */

@@ -83,6 +83,15 @@ class TopicsAndConnectionsTest {
   }
 
   @Test
+  void aCommaInAStandaloneUriIsPartOfIt() {
+    Connections connections =
+        Connections.from(Settings.of(Map.of("cachepipe.redis.uri", "redis://:pa,ss@r:6379")));
+
+    assertThat(connections.redisCluster()).isFalse();
+    assertThat(connections.redisUris()).containsExactly("redis://:pa,ss@r:6379");
+  }
+
+  @Test
   void aListOfUrisInStandaloneModeNamesTheModeKey() {
     assertThatThrownBy(
             () ->
