@@ -249,10 +249,23 @@ public final class CacheClient implements AutoCloseable {
       LOG.warn("cache read of {} failed, loading from source: {}", key, e.getMessage());
       return load(key, loader);
     }
-    if (cached != null) {
+    if (cached != null && cluster == null) {
       try {
-        T value = cluster == null ? mapper.readValue(cached, type) : currentValue(cached, type);
-        if (value != null) {
+        T value = mapper.readValue(cached, type);
+        stats.hits.increment();
+        return value;
+      } catch (JsonProcessingException e) {
+        LOG.warn(
+            "cached {} is not a {}: reloading ({})",
+            key,
+            type.getSimpleName(),
+            e.getOriginalMessage());
+      }
+    } else if (cached != null) {
+      try {
+        VersionedEntry entry = ClusterEntries.current(redis(), cached);
+        if (entry != null) {
+          T value = mapper.treeToValue(entry.value(), type);
           stats.hits.increment();
           return value;
         }
@@ -278,15 +291,6 @@ public final class CacheClient implements AutoCloseable {
       fill(key, versions, ttl, value);
     }
     return value;
-  }
-
-  /**
-   * Cluster mode: the value of a stored {@link io.cachepipe.core.redis.VersionedEntry}, or null if
-   * a version it carries has moved since (it was filled against evicted tags: a miss).
-   */
-  private <T> T currentValue(String stored, Class<T> type) throws JsonProcessingException {
-    VersionedEntry entry = ClusterEntries.current(redis(), stored);
-    return entry == null ? null : mapper.treeToValue(entry.value(), type);
   }
 
   /**
