@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.cachepipe.core.json.Json;
+import io.cachepipe.core.redis.VersionedEntry;
 import io.cachepipe.warmer.WarmableEntry;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -53,7 +55,11 @@ public final class ConsistencyAuditor {
     void await(Duration grace) throws InterruptedException;
   }
 
-  private final RedisCommands<String, String> redis;
+  private final RedisClusterCommands<String, String> redis;
+
+  /** Whether {@link #redis} is a Redis Cluster's, whose entries are {@link VersionedEntry}s. */
+  private final boolean cluster;
+
   private final ConnectionSource database;
   private final List<WarmableEntry> kinds;
   private final GraceWait graceWait;
@@ -64,16 +70,19 @@ public final class ConsistencyAuditor {
    * @param kinds the warmable entry kinds, {@link WarmableEntry#from} the configuration
    */
   public ConsistencyAuditor(
-      RedisCommands<String, String> redis, ConnectionSource database, List<WarmableEntry> kinds) {
+      RedisClusterCommands<String, String> redis,
+      ConnectionSource database,
+      List<WarmableEntry> kinds) {
     this(redis, database, kinds, grace -> Thread.sleep(grace.toMillis()));
   }
 
   ConsistencyAuditor(
-      RedisCommands<String, String> redis,
+      RedisClusterCommands<String, String> redis,
       ConnectionSource database,
       List<WarmableEntry> kinds,
       GraceWait graceWait) {
     this.redis = Objects.requireNonNull(redis, "redis");
+    this.cluster = redis instanceof RedisAdvancedClusterCommands;
     this.database = Objects.requireNonNull(database, "database");
     this.kinds = List.copyOf(kinds);
     this.graceWait = graceWait;
@@ -207,6 +216,9 @@ public final class ConsistencyAuditor {
     } catch (RedisException e) {
       throw new AuditException("cannot read " + key + " from Redis: " + e.getMessage(), e);
     }
+    if (cluster) {
+      text = currentValue(key, text);
+    }
     if (text == null) {
       return null;
     }
@@ -226,6 +238,32 @@ public final class ConsistencyAuditor {
     JsonNode cached = parse(text);
     JsonNode truth = trueValue(key, row);
     return new Observation(cached, truth, JsonValues.same(cached, truth));
+  }
+
+  /**
+   * Cluster mode: the value of a stored {@link VersionedEntry} as JSON text, or null if a version
+   * it carries has moved (readers treat it as a miss: it is not cached as far as they can tell).
+   * Text that is not such an entry is returned as is, and so differs from the true value.
+   */
+  private String currentValue(String key, String stored) {
+    VersionedEntry entry;
+    try {
+      entry = VersionedEntry.decode(stored);
+    } catch (IllegalArgumentException e) {
+      return stored;
+    }
+    if (entry.versionKeys().isEmpty()) {
+      return entry.value().toString();
+    }
+    List<String> now = new ArrayList<>();
+    try {
+      redis
+          .mget(entry.versionKeys().toArray(String[]::new))
+          .forEach(kv -> now.add(kv.getValueOrElse(null)));
+    } catch (RedisException e) {
+      throw new AuditException("cannot read the tag versions of " + key + ": " + e.getMessage(), e);
+    }
+    return entry.isCurrent(now) ? entry.value().toString() : null;
   }
 
   /** {@code row} as the warmer writes it (the cache-client's JSON), read back as a tree. */

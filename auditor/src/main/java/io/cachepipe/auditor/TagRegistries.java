@@ -4,7 +4,7 @@ import io.cachepipe.core.redis.CacheKeys;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ValueScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.function.BiConsumer;
 
 /**
@@ -13,6 +13,9 @@ import java.util.function.BiConsumer;
  * longer than one page, whatever the size of the keyspace or of a registry (never {@code KEYS}). An
  * entry with several tags is met once per tag. Keys changed during the walk may be met or not, as
  * SCAN promises: the walk is a view of a live cache, not a snapshot.
+ *
+ * <p>On a Redis Cluster connection, Lettuce's SCAN walks every master in turn, and each SSCAN goes
+ * to the node that owns its registry.
  */
 final class TagRegistries {
 
@@ -22,7 +25,8 @@ final class TagRegistries {
   private TagRegistries() {}
 
   /** Calls {@code action} with (registry key, entry key) for every registered entry key. */
-  static void forEach(RedisCommands<String, String> redis, BiConsumer<String, String> action) {
+  static void forEach(
+      RedisClusterCommands<String, String> redis, BiConsumer<String, String> action) {
     ScanArgs registries = ScanArgs.Builder.matches(CacheKeys.TAG_REGISTRY_PATTERN).limit(PAGE);
     KeyScanCursor<String> page = redis.scan(registries);
     while (true) {
@@ -37,7 +41,9 @@ final class TagRegistries {
   }
 
   private static void members(
-      RedisCommands<String, String> redis, String registry, BiConsumer<String, String> action) {
+      RedisClusterCommands<String, String> redis,
+      String registry,
+      BiConsumer<String, String> action) {
     ScanArgs args = ScanArgs.Builder.limit(PAGE);
     ValueScanCursor<String> page = redis.sscan(registry, args);
     while (true) {

@@ -2,10 +2,13 @@ package io.cachepipe.client;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.core.redis.LuaScripts;
+import io.cachepipe.core.redis.VersionedEntry;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
@@ -16,14 +19,19 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +43,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Values are JSON (Jackson), never Java serialization. Keys are readable ({@code
  * cp:user_stats:42}). If Redis fails, reads go to the loader and the error is counted. Thread-safe.
+ *
+ * <p>Against a Redis Cluster ({@link #createCluster}) an entry and its tags live in different
+ * slots: a fill is fenced per tag in the tag's slot, and the entry carries the versions it was
+ * filled against, which every hit checks ({@link ClusterEntries}).
  */
 public final class CacheClient implements AutoCloseable {
 
@@ -43,29 +55,48 @@ public final class CacheClient implements AutoCloseable {
 
   private static final long WATERMARK_POLL_NANOS = 500_000;
 
-  private final RedisClient client;
+  private final AbstractRedisClient client;
+  private final Supplier<StatefulConnection<String, String>> connector;
+
+  /** Null in standalone mode; the cluster mode's fills and reads otherwise. */
+  private final ClusterEntries cluster;
+
   private final String address;
   private final ObjectMapper mapper;
   private final Duration fillDeadline;
   private final CacheStats stats = new CacheStats();
   private final Object connecting = new Object();
-  private volatile StatefulRedisConnection<String, String> connection;
+  private volatile StatefulConnection<String, String> connection;
+  private volatile RedisClusterCommands<String, String> commands;
   private volatile long nextConnectNanos;
   private volatile String fillSha;
 
   private CacheClient(String redisUri, Duration fillDeadline, Duration commandTimeout) {
     RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
     uri.setTimeout(commandTimeout);
-    this.client = RedisClient.create(uri);
-    this.address = Secrets.maskCredentials(redisUri);
+    RedisClient standalone = RedisClient.create(uri);
     // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
     // queued for a reconnect) and reads go to the loader.
-    client.setOptions(
+    standalone.setOptions(
         ClientOptions.builder()
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
             .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
             .build());
+    this.client = standalone;
+    this.connector = standalone::connect;
+    this.cluster = null;
+    this.address = Secrets.maskCredentials(redisUri);
+    this.mapper = Json.mapper();
+    this.fillDeadline = fillDeadline;
+  }
+
+  private CacheClient(List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
+    RedisClusterClient clusterClient = ClusterConnections.client(seedUris, commandTimeout);
+    this.client = clusterClient;
+    this.connector = () -> ClusterConnections.connect(clusterClient);
+    this.cluster = new ClusterEntries(commandTimeout);
+    this.address = Secrets.maskCredentials(String.join(",", seedUris));
     this.mapper = Json.mapper();
     this.fillDeadline = fillDeadline;
   }
@@ -96,23 +127,75 @@ public final class CacheClient implements AutoCloseable {
    */
   public static CacheClient create(
       String redisUri, Duration fillDeadline, Duration commandTimeout) {
+    checkPositive(fillDeadline, commandTimeout);
+    return new CacheClient(redisUri, fillDeadline, commandTimeout);
+  }
+
+  /**
+   * A client of the Redis Cluster that {@code seedUris} belong to (the rest is discovered from
+   * them): 10 s fill deadline, 1 s command timeout. Entries are stored as {@link
+   * io.cachepipe.core.redis.VersionedEntry}s, and a hit costs one more round trip, an MGET of the
+   * versions the entry carries (see {@link #get}).
+   */
+  public static CacheClient createCluster(List<String> seedUris) {
+    return createCluster(seedUris, Duration.ofSeconds(10), Duration.ofSeconds(1));
+  }
+
+  /**
+   * A client of a Redis Cluster.
+   *
+   * @param seedUris a few of its nodes ({@code redis://host:port}, {@code rediss://} for TLS)
+   * @param fillDeadline see {@link #create(String, Duration)}
+   * @param commandTimeout see {@link #create(String, Duration, Duration)}
+   */
+  public static CacheClient createCluster(
+      List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
+    checkPositive(fillDeadline, commandTimeout);
+    return new CacheClient(List.copyOf(seedUris), fillDeadline, commandTimeout);
+  }
+
+  /**
+   * A client of the Redis of {@code connections}: {@link #createCluster(List)} of its seed nodes in
+   * cluster mode, else {@link #create(String)}.
+   */
+  public static CacheClient create(Connections connections) {
+    return connections.redisCluster()
+        ? createCluster(connections.redisUris())
+        : create(connections.redisUri());
+  }
+
+  private static void checkPositive(Duration fillDeadline, Duration commandTimeout) {
     if (fillDeadline.isNegative() || fillDeadline.isZero()) {
       throw new IllegalArgumentException("fillDeadline must be positive");
     }
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {
       throw new IllegalArgumentException("commandTimeout must be positive");
     }
-    return new CacheClient(redisUri, fillDeadline, commandTimeout);
+  }
+
+  /** Whether this is a client of a Redis Cluster. */
+  public boolean isCluster() {
+    return cluster != null;
   }
 
   /**
-   * The connection, opened on first use. After a failed attempt, calls fail at once for a second
-   * rather than each waiting for a connect timeout.
+   * The connection's commands, opened on first use. After a failed attempt, calls fail at once for
+   * a second rather than each waiting for a connect timeout.
    */
-  private RedisCommands<String, String> redis() {
-    StatefulRedisConnection<String, String> c = connection;
+  private RedisClusterCommands<String, String> redis() {
+    RedisClusterCommands<String, String> c = commands;
     if (c != null) {
-      return c.sync();
+      return c;
+    }
+    connection();
+    return commands;
+  }
+
+  /** The connection, opened on first use (see {@link #redis()}). */
+  private StatefulConnection<String, String> connection() {
+    StatefulConnection<String, String> c = connection;
+    if (c != null) {
+      return c;
     }
     synchronized (connecting) {
       if (connection == null) {
@@ -120,7 +203,12 @@ public final class CacheClient implements AutoCloseable {
           throw new RedisConnectionException("Redis unreachable; next connection attempt soon");
         }
         try {
-          connection = client.connect();
+          StatefulConnection<String, String> opened = connector.get();
+          commands =
+              opened instanceof StatefulRedisClusterConnection<String, String> clustered
+                  ? clustered.sync()
+                  : ((StatefulRedisConnection<String, String>) opened).sync();
+          connection = opened;
         } catch (RedisException e) {
           nextConnectNanos = System.nanoTime() + 1_000_000_000L;
           Throwable cause = e;
@@ -132,7 +220,7 @@ public final class CacheClient implements AutoCloseable {
               "cannot connect to Redis at " + address + ": " + cause.getMessage(), e);
         }
       }
-      return connection.sync();
+      return connection;
     }
   }
 
@@ -161,7 +249,7 @@ public final class CacheClient implements AutoCloseable {
       LOG.warn("cache read of {} failed, loading from source: {}", key, e.getMessage());
       return load(key, loader);
     }
-    if (cached != null) {
+    if (cached != null && cluster == null) {
       try {
         T value = mapper.readValue(cached, type);
         stats.hits.increment();
@@ -172,6 +260,22 @@ public final class CacheClient implements AutoCloseable {
             key,
             type.getSimpleName(),
             e.getOriginalMessage());
+      }
+    } else if (cached != null) {
+      try {
+        VersionedEntry entry = ClusterEntries.current(redis(), cached);
+        if (entry != null) {
+          T value = mapper.treeToValue(entry.value(), type);
+          stats.hits.increment();
+          return value;
+        }
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        LOG.warn(
+            "cached {} is not a {}: reloading ({})", key, type.getSimpleName(), e.getMessage());
+      } catch (RedisException e) {
+        stats.redisErrors.increment();
+        LOG.warn("cache read of {} failed, loading from source: {}", key, e.getMessage());
+        return load(key, loader);
       }
     }
     stats.misses.increment();
@@ -244,7 +348,7 @@ public final class CacheClient implements AutoCloseable {
     List<String> tagList = List.copyOf(tags);
     List<String> versions = new ArrayList<>(tagList.size());
     if (!tagList.isEmpty()) {
-      String[] keys = tagList.stream().map(CacheKeys::tagVersion).toArray(String[]::new);
+      String[] keys = TagVersions.keysOf(tagList).toArray(String[]::new);
       for (KeyValue<String, String> kv : redis().mget(keys)) {
         versions.add(kv.getValueOrElse("0"));
       }
@@ -269,9 +373,14 @@ public final class CacheClient implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("value of " + key + " cannot be written as JSON", e);
     }
-    FillCall call = fillCall(key, versions, ttl, json);
     try {
-      boolean written = runFill(call.keys(), call.args());
+      boolean written;
+      if (cluster == null) {
+        FillCall call = fillCall(key, versions, ttl, json);
+        written = runFill(call.keys(), call.args());
+      } else {
+        written = cluster.fill(clusterAsync(), key, versions, Math.max(1, ttl.toMillis()), json);
+      }
       (written ? stats.fillsAccepted : stats.fillsRejected).increment();
       return written;
     } catch (RedisException e) {
@@ -305,8 +414,12 @@ public final class CacheClient implements AutoCloseable {
     return new FillCall(keys, args);
   }
 
+  private RedisClusterAsyncCommands<String, String> clusterAsync() {
+    return ((StatefulRedisClusterConnection<String, String>) connection()).async();
+  }
+
   private boolean runFill(String[] keys, String[] args) {
-    RedisCommands<String, String> redis = redis();
+    RedisClusterCommands<String, String> redis = redis();
     if (fillSha == null) {
       fillSha = redis.scriptLoad(FILL_SCRIPT);
     }
@@ -334,7 +447,7 @@ public final class CacheClient implements AutoCloseable {
 
   @Override
   public void close() {
-    StatefulRedisConnection<String, String> c = connection;
+    StatefulConnection<String, String> c = connection;
     if (c != null) {
       c.close();
     }

@@ -1,5 +1,6 @@
 package io.cachepipe.client;
 
+import io.cachepipe.core.redis.CacheKeys;
 import java.util.List;
 
 /**
@@ -18,5 +19,18 @@ public record TagVersions(List<String> tags, List<String> versions, long readAtN
     if (tags.size() != versions.size()) {
       throw new IllegalArgumentException("one version per tag");
     }
+  }
+
+  /**
+   * The keys the versions were read from, in the same order. A fill is fenced on each of them, and
+   * in Redis Cluster mode an entry carries them so that a read can check them all.
+   */
+  public List<String> versionKeys() {
+    return keysOf(tags);
+  }
+
+  /** The version keys of {@code tags}, in order. */
+  static List<String> keysOf(List<String> tags) {
+    return tags.stream().map(CacheKeys::tagVersion).toList();
   }
 }

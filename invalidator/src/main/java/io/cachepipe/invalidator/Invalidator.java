@@ -7,10 +7,17 @@ import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -20,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -46,9 +54,9 @@ public final class Invalidator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
   private final ClientResources redisResources;
-  private final RedisClient redisClient;
-  private final StatefulRedisConnection<String, String> redis;
-  private final RedisTagEvictor evictor;
+  private final AbstractRedisClient redisClient;
+  private final StatefulConnection<String, String> redis;
+  private final RetryingTagEvictor evictor;
   private final KafkaStreams streams;
   private final KafkaProducer<String, byte[]> reports;
   private final KafkaConsumer<String, byte[]> evictionConsumer;
@@ -74,14 +82,38 @@ public final class Invalidator implements AutoCloseable {
                     2,
                     TimeUnit.MILLISECONDS))
             .build();
-    this.redisClient = RedisClient.create(redisResources, connections.redisUri());
-    // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
-    redisClient.setOptions(
-        ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .build());
-    this.redis = connect(redisClient, connections);
-    this.evictor = new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
+    if (connections.redisCluster()) {
+      RedisClusterClient client =
+          RedisClusterClient.create(
+              redisResources, connections.redisUris().stream().map(RedisURI::create).toList());
+      // Commands fail at once while a node is unreachable; the evictor retries the whole batch.
+      client.setOptions(
+          ClusterClientOptions.builder()
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .topologyRefreshOptions(
+                  ClusterTopologyRefreshOptions.builder()
+                      .enableAllAdaptiveRefreshTriggers()
+                      .build())
+              .build());
+      StatefulRedisClusterConnection<String, String> connection =
+          connect(client, client::connect, connections);
+      this.redisClient = client;
+      this.redis = connection;
+      this.evictor =
+          new ClusterTagEvictor(connection, config.versionTtl(), config.maxRetryBackoff());
+    } else {
+      RedisClient client = RedisClient.create(redisResources, connections.redisUri());
+      // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
+      client.setOptions(
+          ClientOptions.builder()
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .build());
+      StatefulRedisConnection<String, String> connection =
+          connect(client, client::connect, connections);
+      this.redisClient = client;
+      this.redis = connection;
+      this.evictor = new RedisTagEvictor(connection, config.versionTtl(), config.maxRetryBackoff());
+    }
     this.reports = new KafkaProducer<>(producerConfig(kafkaClient));
     this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient, settings));
     this.evictionStep =
@@ -128,10 +160,10 @@ public final class Invalidator implements AutoCloseable {
    * Opens the evictor's connection; a refusal (unreachable, wrong credentials) is one line naming
    * the server (its credentials masked) and Redis' reason.
    */
-  private static StatefulRedisConnection<String, String> connect(
-      RedisClient client, Connections connections) {
+  private static <C> C connect(
+      AbstractRedisClient client, Supplier<C> connect, Connections connections) {
     try {
-      return client.connect();
+      return connect.get();
     } catch (RedisException e) {
       client.shutdown();
       Throwable cause = e;

@@ -2,9 +2,7 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.core.redis.LuaScripts;
-import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -15,10 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Evicts tags with one preloaded Lua script per tag (EVALSHA), all tags of a batch pipelined in one
@@ -26,9 +21,8 @@ import org.slf4j.LoggerFactory;
  * keyspace. While Redis is unreachable it retries the batch with backoff and does not return, so no
  * invalidation is committed past an unapplied eviction. Owns its connection: not thread-safe.
  */
-public final class RedisTagEvictor implements TagEvictor {
+public final class RedisTagEvictor extends RetryingTagEvictor {
 
-  private static final Logger LOG = LoggerFactory.getLogger(RedisTagEvictor.class);
   static final String SCRIPT = LuaScripts.load(RedisTagEvictor.class, "evict_tag.lua");
   static final String WATERMARK_SCRIPT =
       LuaScripts.load(RedisTagEvictor.class, "advance_watermark.lua");
@@ -36,11 +30,8 @@ public final class RedisTagEvictor implements TagEvictor {
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
   private final String versionTtlMillis;
-  private final Duration maxBackoff;
-  private final Duration timeout;
   private String sha;
   private String watermarkSha;
-  private volatile boolean closed;
 
   /**
    * @param connection a connection only this evictor uses
@@ -51,11 +42,10 @@ public final class RedisTagEvictor implements TagEvictor {
       StatefulRedisConnection<String, String> connection,
       Duration versionTtl,
       Duration maxBackoff) {
+    super(maxBackoff);
     this.connection = connection;
     this.redis = connection.async();
     this.versionTtlMillis = Long.toString(versionTtl.toMillis());
-    this.maxBackoff = maxBackoff;
-    this.timeout = Duration.ofSeconds(10);
   }
 
   /** Evicts {@code tags}, with no watermark part. */
@@ -64,37 +54,13 @@ public final class RedisTagEvictor implements TagEvictor {
   }
 
   @Override
-  public Evicted evict(Collection<String> tags, Map<String, Long> parts, int expectedParts) {
-    long backoffMillis = 50;
-    while (true) {
-      try {
-        return pipelined(tags, parts, expectedParts);
-      } catch (RedisException | ExecutionException | TimeoutException e) {
-        if (closed) {
-          throw new IllegalStateException(
-              "evictor closed with " + tags.size() + " tags unapplied", e);
-        }
-        Throwable cause =
-            e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof RedisNoScriptException) {
-          // Redis restarted or flushed its scripts: load them again, retry at once
-          sha = null;
-          watermarkSha = null;
-          continue;
-        }
-        LOG.warn(
-            "evicting {} tags (first {}) failed, retrying in {} ms: {}",
-            tags.size(),
-            tags.isEmpty() ? "none" : tags.iterator().next(),
-            backoffMillis,
-            cause.getMessage());
-        sleep(backoffMillis);
-        backoffMillis = Math.min(backoffMillis * 2, maxBackoff.toMillis());
-      }
-    }
+  void scriptsLost() {
+    sha = null;
+    watermarkSha = null;
   }
 
-  private Evicted pipelined(Collection<String> tags, Map<String, Long> parts, int expectedParts)
+  @Override
+  Evicted attempt(Collection<String> tags, Map<String, Long> parts, int expectedParts)
       throws ExecutionException, TimeoutException {
     if (sha == null) {
       sha = await(redis.scriptLoad(SCRIPT));
@@ -148,28 +114,5 @@ public final class RedisTagEvictor implements TagEvictor {
       args[i++] = Long.toString(part.getValue());
     }
     return args;
-  }
-
-  private <T> T await(RedisFuture<T> future) throws ExecutionException, TimeoutException {
-    try {
-      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while evicting", e);
-    }
-  }
-
-  /** Makes a retry loop in progress give up (at shutdown); its batch stays uncommitted. */
-  void close() {
-    closed = true;
-  }
-
-  private void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for Redis", e);
-    }
   }
 }

@@ -31,13 +31,16 @@ public final class LocalRedis implements AutoCloseable {
   private final int port;
   private final String password;
   private final Duration startupTimeout;
+  private final List<String> arguments;
   private ChildProcess child;
 
-  private LocalRedis(Path binary, int port, String password, Duration startupTimeout) {
+  private LocalRedis(
+      Path binary, int port, String password, Duration startupTimeout, List<String> arguments) {
     this.binary = binary;
     this.port = port;
     this.password = password;
     this.startupTimeout = startupTimeout;
+    this.arguments = arguments;
   }
 
   /** Starts a server without a password and waits until it answers {@code PING}. */
@@ -100,6 +103,11 @@ public final class LocalRedis implements AutoCloseable {
     launch();
   }
 
+  /** The running server process, for {@link Readiness} waits of a caller in this package. */
+  synchronized ChildProcess child() {
+    return child;
+  }
+
   /** Stops the server (SIGTERM, then SIGKILL after the grace period) and deletes its directory. */
   @Override
   public synchronized void close() {
@@ -125,6 +133,7 @@ public final class LocalRedis implements AutoCloseable {
     if (password != null) {
       command.addAll(List.of("--requirepass", password));
     }
+    command.addAll(arguments);
     ChildProcess started =
         ChildProcesses.start(
             "redis-server:" + port,
@@ -149,8 +158,18 @@ public final class LocalRedis implements AutoCloseable {
   public static final class Builder {
     private String password;
     private Duration startupTimeout = Duration.ofSeconds(30);
+    private final List<String> arguments = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Appends {@code redis-server} command-line options ({@code --cluster-enabled yes}); paths in
+     * them are relative to the server's own directory.
+     */
+    Builder arguments(String... more) {
+      arguments.addAll(List.of(more));
+      return this;
+    }
 
     /** Makes the server require {@code AUTH password} ({@code --requirepass}). */
     public Builder requirePass(String password) {
@@ -175,7 +194,12 @@ public final class LocalRedis implements AutoCloseable {
      */
     public LocalRedis start() {
       LocalRedis redis =
-          new LocalRedis(findBinary(System.getenv()), FreePort.pick(), password, startupTimeout);
+          new LocalRedis(
+              findBinary(System.getenv()),
+              FreePort.pick(),
+              password,
+              startupTimeout,
+              List.copyOf(arguments));
       synchronized (redis) {
         redis.launch();
       }

@@ -89,6 +89,44 @@ class LocalServersIT {
   }
 
   @Test
+  void redisClusterOfThreeMastersServesEverySlotAndDiesOnClose() throws Exception {
+    LocalRedisCluster cluster = timed("LocalRedisCluster", LocalRedisCluster::start);
+    List<ProcessHandle> servers = cluster.masters().stream().map(LocalRedis::process).toList();
+    try {
+      assertThat(cluster.uris()).hasSize(3).doesNotHaveDuplicates();
+      for (LocalRedis master : cluster.masters()) {
+        try (RespConnection connection =
+            RespConnection.open(master.host(), master.port(), Duration.ofSeconds(5))) {
+          String info = connection.call("CLUSTER", "INFO");
+          assertThat(info)
+              .contains(
+                  "cluster_state:ok", "cluster_slots_assigned:16384", "cluster_known_nodes:3");
+        }
+      }
+      // The master owning the key's slot serves it, another one redirects.
+      int slot;
+      try (RespConnection any = open(cluster.masters().get(0))) {
+        slot = Integer.parseInt(any.call("CLUSTER", "KEYSLOT", "user:42"));
+      }
+      int owner = slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2;
+      try (RespConnection serving = open(cluster.masters().get(owner));
+          RespConnection other = open(cluster.masters().get((owner + 1) % 3))) {
+        assertThat(serving.call("SET", "user:42", "cached")).isEqualTo("OK");
+        assertThatThrownBy(() -> other.call("GET", "user:42"))
+            .isInstanceOf(LocalServerException.class)
+            .hasMessageContaining("MOVED " + slot);
+      }
+    } finally {
+      cluster.close();
+    }
+    assertThat(servers).noneMatch(ProcessHandle::isAlive);
+  }
+
+  private static RespConnection open(LocalRedis redis) throws Exception {
+    return RespConnection.open(redis.host(), redis.port(), Duration.ofSeconds(5));
+  }
+
+  @Test
   void redisWithAPasswordRefusesClientsThatDoNotAuthenticate() throws Exception {
     try (LocalRedis redis = LocalRedis.builder().requirePass("s3cret").start();
         RespConnection connection =

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class TestServers {
   private static PostgresFixture postgres;
   private static KafkaFixture kafka;
   private static RedisFixture redis;
+  private static RedisClusterFixture redisCluster;
 
   static {
     Runtime.getRuntime()
@@ -66,6 +68,21 @@ public final class TestServers {
       redis = start("Redis", LocalFixtures::redis, DockerFixtures::redis);
     }
     return redis;
+  }
+
+  /**
+   * The shared Redis Cluster (three masters), started on first call. Local processes only: with the
+   * Docker backend the calling test is skipped (aborted), with the reason.
+   */
+  public static synchronized RedisClusterFixture redisCluster() {
+    if (redisCluster == null) {
+      Assumptions.assumeTrue(
+          backend() == ServerBackend.LOCAL,
+          "Redis Cluster has no Docker fixture: it runs as local redis-server processes"
+              + " (-Dcachepipe.test.servers=local)");
+      redisCluster = start("Redis Cluster", RedisClusterFixture::local, () -> null);
+    }
+    return redisCluster;
   }
 
   /**

@@ -93,7 +93,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     this.topics = Topics.from(settings);
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
-    this.cache = CacheClient.create(connections.redisUri());
+    this.cache = CacheClient.create(connections);
     this.recomputer = new EntryRecomputer(cache, connections, config.poolSize());
     this.rate = new RateLimiter(config.maxRecomputesPerSecond(), System::nanoTime);
     this.recomputes =

@@ -1,7 +1,9 @@
 package io.cachepipe.core.config;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Where the servers are.
@@ -12,14 +14,23 @@ import java.util.List;
  * @param kafkaBootstrap Kafka bootstrap servers
  * @param redisUri Redis URI (redis://[user:password@]host:port[/db], rediss:// for TLS), with the
  *     credentials of {@code cachepipe.redis.username} and {@code cachepipe.redis.password} in it:
- *     show {@link #redisAddress()} instead
+ *     show {@link #redisAddress()} instead. In cluster mode, the seed nodes' URIs, comma-separated
+ *     ({@link #redisUris()}), each with the credentials.
+ * @param redisCluster whether Redis is a Redis Cluster ({@code cachepipe.redis.mode=cluster})
  */
 public record Connections(
     String postgresUrl,
     String postgresUser,
     String postgresPassword,
     String kafkaBootstrap,
-    String redisUri) {
+    String redisUri,
+    boolean redisCluster) {
+
+  /** {@code cachepipe.redis.mode} for a single Redis server (or a primary with replicas). */
+  public static final String STANDALONE = "standalone";
+
+  /** {@code cachepipe.redis.mode} for a Redis Cluster. */
+  public static final String CLUSTER = "cluster";
 
   public static final ConfigField<String> POSTGRES_URL =
       ConfigField.url(
@@ -41,7 +52,17 @@ public record Connections(
           "redis://127.0.0.1:6379",
           List.of("redis://", "rediss://"),
           "Redis URI: redis://[[user]:password@]host:port[/db]; rediss:// for TLS. Credentials in"
-              + " it are masked wherever configuration is printed.");
+              + " it are masked wherever configuration is printed. In cluster mode, the seed"
+              + " nodes, comma-separated (redis://node1:6379,redis://node2:6379); the rest of the"
+              + " cluster is discovered from them.");
+  public static final ConfigField<String> REDIS_MODE =
+      ConfigField.oneOf(
+          "cachepipe.redis.mode",
+          STANDALONE,
+          List.of(STANDALONE, CLUSTER),
+          "standalone: one Redis server; cluster: a Redis Cluster (cachepipe.redis.uri names seed"
+              + " nodes). In cluster mode an entry carries the tag versions it was filled against"
+              + " and a hit costs one more round trip (an MGET of those versions).");
   public static final ConfigField<String> REDIS_USERNAME =
       ConfigField.string(
           "cachepipe.redis.username",
@@ -60,22 +81,68 @@ public record Connections(
           POSTGRES_PASSWORD,
           KAFKA_BOOTSTRAP,
           REDIS_URI,
+          REDIS_MODE,
           REDIS_USERNAME,
           REDIS_PASSWORD);
 
   public static Connections from(Settings settings) {
+    boolean cluster = settings.get(REDIS_MODE).equals(CLUSTER);
+    List<String> uris = seeds(settings.get(REDIS_URI), cluster);
+    String username = settings.get(REDIS_USERNAME);
+    String password = settings.get(REDIS_PASSWORD);
     return new Connections(
         settings.get(POSTGRES_URL),
         settings.get(POSTGRES_USER),
         settings.get(POSTGRES_PASSWORD),
         settings.get(KAFKA_BOOTSTRAP),
-        withCredentials(
-            settings.get(REDIS_URI), settings.get(REDIS_USERNAME), settings.get(REDIS_PASSWORD)));
+        String.join(",", uris.stream().map(u -> withCredentials(u, username, password)).toList()),
+        cluster);
   }
 
-  /** The Redis URI with its credentials masked, for messages. */
+  /**
+   * The URIs of {@code value}: itself in standalone mode (a comma may be part of a password there),
+   * one or more comma-separated seed nodes in cluster mode, each a redis:// or rediss:// URI.
+   */
+  private static List<String> seeds(String value, boolean cluster) {
+    if (!cluster) {
+      if (value.toLowerCase(Locale.ROOT).matches(".*,\\s*rediss?://.*")) {
+        throw ConfigException.badValue(
+            REDIS_URI.name(),
+            "one URI in standalone mode (seed nodes, comma-separated, need "
+                + REDIS_MODE.name()
+                + "="
+                + CLUSTER
+                + ")",
+            Secrets.maskCredentials(value));
+      }
+      return List.of(value);
+    }
+    List<String> uris =
+        Arrays.stream(value.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
+    if (uris.isEmpty()) {
+      throw ConfigException.badValue(
+          REDIS_URI.name(), "at least one seed node URI", Secrets.maskCredentials(value));
+    }
+    for (String uri : uris) {
+      if (!uri.regionMatches(true, 0, "redis://", 0, 8)
+          && !uri.regionMatches(true, 0, "rediss://", 0, 9)) {
+        throw ConfigException.badValue(
+            REDIS_URI.name(),
+            "comma-separated URIs starting with redis:// or rediss://",
+            Secrets.maskCredentials(value));
+      }
+    }
+    return uris;
+  }
+
+  /** The Redis URIs: the one server's, or the cluster's seed nodes'. */
+  public List<String> redisUris() {
+    return redisCluster ? List.of(redisUri.split(",")) : List.of(redisUri);
+  }
+
+  /** The Redis URI(s) with their credentials masked, for messages. */
   public String redisAddress() {
-    return Secrets.maskCredentials(redisUri);
+    return String.join(",", redisUris().stream().map(Secrets::maskCredentials).toList());
   }
 
   /**

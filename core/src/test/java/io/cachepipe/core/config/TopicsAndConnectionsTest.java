@@ -62,7 +62,67 @@ class TopicsAndConnectionsTest {
                 "postgres",
                 "",
                 "127.0.0.1:9092",
-                "redis://127.0.0.1:6379"));
+                "redis://127.0.0.1:6379",
+                false));
+  }
+
+  @Test
+  void clusterModeTakesSeedNodesAndPutsTheCredentialsInEach() {
+    Connections connections =
+        Connections.from(
+            Settings.of(
+                Map.of(
+                    "cachepipe.redis.mode", "cluster",
+                    "cachepipe.redis.uri", "redis://a:7000, redis://b:7001",
+                    "cachepipe.redis.password", "hunter2")));
+
+    assertThat(connections.redisCluster()).isTrue();
+    assertThat(connections.redisUris())
+        .containsExactly("redis://:hunter2@a:7000", "redis://:hunter2@b:7001");
+    assertThat(connections.redisAddress()).doesNotContain("hunter2").contains("a:7000", "b:7001");
+  }
+
+  @Test
+  void aCommaInAStandaloneUriIsPartOfIt() {
+    Connections connections =
+        Connections.from(Settings.of(Map.of("cachepipe.redis.uri", "redis://:pa,ss@r:6379")));
+
+    assertThat(connections.redisCluster()).isFalse();
+    assertThat(connections.redisUris()).containsExactly("redis://:pa,ss@r:6379");
+  }
+
+  @Test
+  void aListOfUrisInStandaloneModeNamesTheModeKey() {
+    assertThatThrownBy(
+            () ->
+                Connections.from(
+                    Settings.of(Map.of("cachepipe.redis.uri", "redis://a:7000,redis://b:7001"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cachepipe.redis.uri")
+        .hasMessageContaining("cachepipe.redis.mode=cluster");
+  }
+
+  @Test
+  void anUnknownRedisModeNamesTheKeyAndTheChoices() {
+    assertThatThrownBy(
+            () -> Connections.from(Settings.of(Map.of("cachepipe.redis.mode", "sentinel"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cachepipe.redis.mode")
+        .hasMessageContaining("standalone, cluster");
+  }
+
+  @Test
+  void aSeedThatIsNotARedisUriIsRejected() {
+    assertThatThrownBy(
+            () ->
+                Connections.from(
+                    Settings.of(
+                        Map.of(
+                            "cachepipe.redis.mode", "cluster",
+                            "cachepipe.redis.uri", "redis://a:7000,b:7001"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cachepipe.redis.uri")
+        .hasMessageContaining("redis://");
   }
 
   @Test

@@ -2,6 +2,10 @@ package io.cachepipe.core.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.cluster.SlotHash;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CacheKeysTest {
@@ -46,6 +50,28 @@ class CacheKeysTest {
 
     assertThat(clusterHashTag(CacheKeys.tagRegistry(tag))).isEqualTo(tag);
     assertThat(clusterHashTag(CacheKeys.tagVersion(tag))).isEqualTo(tag);
+  }
+
+  @Test
+  void registryAndVersionOfOneTagLandInOneClusterSlot() {
+    for (String tag : List.of("user:42", "post:7", "user:{odd}", "{}")) {
+      assertThat(SlotHash.getSlot(CacheKeys.tagRegistry(tag)))
+          .as(tag)
+          .isEqualTo(SlotHash.getSlot(CacheKeys.tagVersion(tag)));
+    }
+  }
+
+  @Test
+  void tagsSpreadOverTheClusterSlots() {
+    Set<Integer> slots = new HashSet<>();
+    Set<Integer> masters = new HashSet<>();
+    for (int id = 0; id < 100; id++) {
+      int slot = SlotHash.getSlot(CacheKeys.tagVersion("user:" + id));
+      slots.add(slot);
+      masters.add(slot * 3 / SlotHash.SLOT_COUNT);
+    }
+    assertThat(slots).hasSizeGreaterThan(90);
+    assertThat(masters).containsExactlyInAnyOrder(0, 1, 2);
   }
 
   @Test

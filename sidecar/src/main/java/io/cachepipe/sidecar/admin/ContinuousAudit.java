@@ -5,9 +5,9 @@ import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.core.config.ConfigField;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.sidecar.RedisAccess;
 import io.cachepipe.warmer.WarmableEntry;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.AbstractRedisClient;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -56,8 +56,8 @@ final class ContinuousAudit implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ContinuousAudit.class);
 
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> redis;
+  private final AbstractRedisClient client;
+  private final RedisAccess.Session redis;
   private final ConsistencyAuditor auditor;
   private final int sampleSize;
   private final Duration grace;
@@ -72,11 +72,11 @@ final class ContinuousAudit implements AutoCloseable {
     Connections connections = Connections.from(settings);
     this.sampleSize = settings.get(SAMPLE_SIZE);
     this.grace = settings.get(GRACE);
-    this.client = RedisClient.create(connections.redisUri());
-    this.redis = client.connect();
+    this.client = RedisAccess.client(connections, Duration.ofSeconds(10));
+    this.redis = RedisAccess.connect(client, connections);
     this.auditor =
         new ConsistencyAuditor(
-            redis.sync(),
+            redis.commands(),
             () -> {
               Connection c =
                   DriverManager.getConnection(

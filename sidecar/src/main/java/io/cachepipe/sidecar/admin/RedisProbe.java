@@ -1,63 +1,64 @@
 package io.cachepipe.sidecar.admin;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.cachepipe.core.config.Connections;
+import io.cachepipe.sidecar.RedisAccess;
+import io.lettuce.core.AbstractRedisClient;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Whether Redis answers, asked live for readiness ({@link #ping()}), and its keyspace hits and
  * misses, read by {@link #refresh()} on the admin port's interval. One connection of its own,
- * failing fast while Redis is down.
+ * failing fast while Redis is down; to every master of a Redis Cluster.
  */
 final class RedisProbe implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisProbe.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
 
-  private final RedisClient client;
-  private StatefulRedisConnection<String, String> connection;
+  private final Connections connections;
+  private final AbstractRedisClient client;
+  private RedisAccess.Session session;
   private volatile long keyspaceHits;
   private volatile long keyspaceMisses;
 
-  RedisProbe(String redisUri) {
-    RedisURI uri = RedisURI.create(redisUri);
-    uri.setTimeout(TIMEOUT);
-    this.client = RedisClient.create(uri);
-    client.setOptions(
-        ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(TIMEOUT).build())
-            .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
-            .build());
+  RedisProbe(Connections connections) {
+    this.connections = connections;
+    this.client = RedisAccess.client(connections, TIMEOUT);
   }
 
-  /** {@code PONG}, or why Redis did not answer. */
+  /** {@code PONG} (from every master of a cluster), or why Redis did not answer. */
   Part ping() {
     try {
-      String reply = connection().sync().ping();
-      return new Part(reply, "PONG".equals(reply));
+      List<String> replies = session().pingAll();
+      boolean up = !replies.isEmpty() && replies.stream().allMatch("PONG"::equals);
+      return new Part(up ? "PONG" : String.join(", ", replies), up);
     } catch (RuntimeException e) {
       return new Part("no answer: " + e.getMessage(), false);
     }
   }
 
-  /** Reads the keyspace hits and misses from {@code INFO stats}; keeps the last on failure. */
+  /**
+   * Reads the keyspace hits and misses from {@code INFO stats} (summed over a cluster's masters);
+   * keeps the last on failure.
+   */
   void refresh() {
     try {
-      String info = connection().sync().info("stats");
-      for (String line : info.split("\r?\n")) {
-        if (line.startsWith("keyspace_hits:")) {
-          keyspaceHits = Long.parseLong(line.substring("keyspace_hits:".length()).trim());
-        } else if (line.startsWith("keyspace_misses:")) {
-          keyspaceMisses = Long.parseLong(line.substring("keyspace_misses:".length()).trim());
+      long hits = 0;
+      long misses = 0;
+      for (String info : session().infoAll("stats")) {
+        for (String line : info.split("\r?\n")) {
+          if (line.startsWith("keyspace_hits:")) {
+            hits += Long.parseLong(line.substring("keyspace_hits:".length()).trim());
+          } else if (line.startsWith("keyspace_misses:")) {
+            misses += Long.parseLong(line.substring("keyspace_misses:".length()).trim());
+          }
         }
       }
+      keyspaceHits = hits;
+      keyspaceMisses = misses;
     } catch (RuntimeException e) {
       LOG.debug("reading Redis INFO stats: {}", e.getMessage());
     }
@@ -73,18 +74,18 @@ final class RedisProbe implements AutoCloseable {
     return keyspaceMisses;
   }
 
-  private synchronized StatefulRedisConnection<String, String> connection() {
-    if (connection == null) {
+  private synchronized RedisAccess.Session session() {
+    if (session == null) {
       // Once connected, Lettuce reconnects by itself; until then, each call tries again.
-      connection = client.connect();
+      session = RedisAccess.connect(client, connections);
     }
-    return connection;
+    return session;
   }
 
   @Override
   public synchronized void close() {
-    if (connection != null) {
-      connection.close();
+    if (session != null) {
+      session.close();
     }
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }

@@ -11,8 +11,7 @@ import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.db.DatabaseOptions;
 import io.cachepipe.sidecar.demo.DurationConverter;
 import io.cachepipe.warmer.WarmableEntry;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.AbstractRedisClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +48,8 @@ public final class AuditCommand implements Callable<Integer> {
       names = {"--redis", "--redis-uri"},
       paramLabel = "URL",
       description =
-          "The Redis (redis://host:port); default: cachepipe.redis.uri of --config or the"
+          "The Redis (redis://host:port; with cachepipe.redis.mode=cluster, seed nodes,"
+              + " comma-separated); default: cachepipe.redis.uri of --config or the"
               + " environment.")
   String redis;
 
@@ -88,11 +88,10 @@ public final class AuditCommand implements Callable<Integer> {
     List<WarmableEntry> kinds = WarmableEntry.from(config);
     AuditResult result;
     Connections connections = Connections.from(config);
-    RedisClient client = RedisAccess.client(connections, Duration.ofSeconds(10));
-    try (StatefulRedisConnection<String, String> connection =
-        RedisAccess.connect(client, connections)) {
+    AbstractRedisClient client = RedisAccess.client(connections, Duration.ofSeconds(10));
+    try (RedisAccess.Session session = RedisAccess.connect(client, connections)) {
       ConsistencyAuditor auditor =
-          new ConsistencyAuditor(connection.sync(), () -> DatabaseOptions.connect(config), kinds);
+          new ConsistencyAuditor(session.commands(), () -> DatabaseOptions.connect(config), kinds);
       result = sample == null ? auditor.auditAll(grace) : auditor.auditSample(sample, grace);
     } finally {
       client.shutdown();

@@ -3,6 +3,7 @@ package io.cachepipe.sidecar.demo;
 import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.client.CacheClient;
+import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.config.Settings;
@@ -210,6 +211,14 @@ final class DemoRun {
     // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
     Settings settings = Settings.load(null, System.getenv(), values);
     SidecarConfig.validate(settings);
+    if (Connections.from(settings).redisCluster()) {
+      // Its readers, audit and key cleanup talk to one server.
+      throw new ConfigException(
+          Connections.REDIS_MODE.name()
+              + ": the demo and the benchmarks run on one Redis server, expected "
+              + Connections.STANDALONE
+              + " (cluster mode is for run and audit)");
+    }
     return settings;
   }
 
