@@ -2,6 +2,7 @@ package io.cachepipe.client;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
@@ -53,7 +54,8 @@ public final class CacheClient implements AutoCloseable {
   private volatile long nextConnectNanos;
   private volatile String fillSha;
 
-  private CacheClient(String redisUri, Duration fillDeadline, Duration commandTimeout) {
+  private CacheClient(
+      String redisUri, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
     RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
     uri.setTimeout(commandTimeout);
     this.client = RedisClient.create(uri);
@@ -61,10 +63,12 @@ public final class CacheClient implements AutoCloseable {
     // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
     // queued for a reconnect) and reads go to the loader.
     client.setOptions(
-        ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
-            .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        RedisTlsOptions.apply(
+                ClientOptions.builder()
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+                    .timeoutOptions(TimeoutOptions.enabled(commandTimeout)),
+                Objects.requireNonNull(tls, "tls"))
             .build());
     this.mapper = Json.mapper();
     this.fillDeadline = fillDeadline;
@@ -73,6 +77,14 @@ public final class CacheClient implements AutoCloseable {
   /** A client of the Redis at {@code redisUri}: 10 s fill deadline, 1 s command timeout. */
   public static CacheClient create(String redisUri) {
     return create(redisUri, Duration.ofSeconds(10));
+  }
+
+  /**
+   * Like {@link #create(String)}, for a {@code rediss://} URI whose server certificate is checked
+   * against the trust store of {@code tls} (e.g. {@code RedisTls.from(settings)}).
+   */
+  public static CacheClient create(String redisUri, RedisTls tls) {
+    return create(redisUri, tls, Duration.ofSeconds(10), Duration.ofSeconds(1));
   }
 
   /**
@@ -96,13 +108,25 @@ public final class CacheClient implements AutoCloseable {
    */
   public static CacheClient create(
       String redisUri, Duration fillDeadline, Duration commandTimeout) {
+    return create(redisUri, RedisTls.JVM_DEFAULT, fillDeadline, commandTimeout);
+  }
+
+  /**
+   * A client of the Redis at {@code redisUri}.
+   *
+   * @param tls what a {@code rediss://} connection trusts
+   * @param fillDeadline see {@link #create(String, Duration)}
+   * @param commandTimeout see {@link #create(String, Duration, Duration)}
+   */
+  public static CacheClient create(
+      String redisUri, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
     if (fillDeadline.isNegative() || fillDeadline.isZero()) {
       throw new IllegalArgumentException("fillDeadline must be positive");
     }
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {
       throw new IllegalArgumentException("commandTimeout must be positive");
     }
-    return new CacheClient(redisUri, fillDeadline, commandTimeout);
+    return new CacheClient(redisUri, tls, fillDeadline, commandTimeout);
   }
 
   /**

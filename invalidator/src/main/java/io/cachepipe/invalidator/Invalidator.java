@@ -9,6 +9,7 @@ import io.cachepipe.core.tag.TagRules;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -75,10 +76,17 @@ public final class Invalidator implements AutoCloseable {
             .build();
     this.redisClient = RedisClient.create(redisResources, connections.redisUri());
     // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
-    redisClient.setOptions(
+    ClientOptions.Builder options =
         ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .build());
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+    connections
+        .redisTls()
+        .trustManagers()
+        .ifPresent(
+            trust ->
+                options.sslOptions(
+                    SslOptions.builder().jdkSslProvider().trustManager(trust).build()));
+    redisClient.setOptions(options.build());
     this.redis = connect(redisClient, connections);
     this.evictor = new RedisTagEvictor(redis, config.versionTtl(), config.maxRetryBackoff());
     this.reports = new KafkaProducer<>(producerConfig(kafkaClient));

@@ -1,7 +1,9 @@
 package io.cachepipe.sidecar;
 
+import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.RedisTls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -9,6 +11,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 
 /**
  * The sidecar's own Redis connections (the start check, the audit), whose failures are one line:
@@ -37,8 +40,10 @@ public final class RedisAccess {
     uri.setTimeout(timeout);
     RedisClient client = RedisClient.create(uri);
     client.setOptions(
-        ClientOptions.builder()
-            .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
+        RedisTlsOptions.apply(
+                ClientOptions.builder()
+                    .socketOptions(SocketOptions.builder().connectTimeout(timeout).build()),
+                connections.redisTls())
             .build());
     return client;
   }
@@ -54,12 +59,21 @@ public final class RedisAccess {
       return client.connect();
     } catch (RedisException e) {
       Throwable cause = e;
+      boolean tls = false;
       while (cause.getCause() != null) {
         cause = cause.getCause();
+        tls |= cause instanceof SSLException;
       }
+      String reason =
+          tls
+              ? "TLS handshake failed ("
+                  + cause.getMessage()
+                  + "); if the server's certificate is not trusted, set "
+                  + RedisTls.TRUSTSTORE_PATH.name()
+                  + " to its CA certificate"
+              : cause.getMessage();
       throw new RedisAccessException(
-          "cannot connect to Redis at " + connections.redisAddress() + ": " + cause.getMessage(),
-          e);
+          "cannot connect to Redis at " + connections.redisAddress() + ": " + reason, e);
     }
   }
 

@@ -69,7 +69,7 @@ public final class Warmer implements AutoCloseable {
     this.topics = Topics.from(settings);
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
-    this.cache = CacheClient.create(connections.redisUri());
+    this.cache = CacheClient.create(connections.redisUri(), connections.redisTls());
     this.recomputer = new EntryRecomputer(cache, connections, config.poolSize());
     this.rate = new RateLimiter(config.maxRecomputesPerSecond(), System::nanoTime);
     this.recomputes =

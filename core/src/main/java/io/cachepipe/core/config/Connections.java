@@ -13,13 +13,15 @@ import java.util.List;
  * @param redisUri Redis URI (redis://[user:password@]host:port[/db], rediss:// for TLS), with the
  *     credentials of {@code cachepipe.redis.username} and {@code cachepipe.redis.password} in it:
  *     show {@link #redisAddress()} instead
+ * @param redisTls what a {@code rediss://} connection trusts
  */
 public record Connections(
     String postgresUrl,
     String postgresUser,
     String postgresPassword,
     String kafkaBootstrap,
-    String redisUri) {
+    String redisUri,
+    RedisTls redisTls) {
 
   public static final ConfigField<String> POSTGRES_URL =
       ConfigField.url(
@@ -61,7 +63,9 @@ public record Connections(
           KAFKA_BOOTSTRAP,
           REDIS_URI,
           REDIS_USERNAME,
-          REDIS_PASSWORD);
+          REDIS_PASSWORD,
+          RedisTls.TRUSTSTORE_PATH,
+          RedisTls.TRUSTSTORE_PASSWORD);
 
   public static Connections from(Settings settings) {
     return new Connections(
@@ -70,7 +74,8 @@ public record Connections(
         settings.get(POSTGRES_PASSWORD),
         settings.get(KAFKA_BOOTSTRAP),
         withCredentials(
-            settings.get(REDIS_URI), settings.get(REDIS_USERNAME), settings.get(REDIS_PASSWORD)));
+            settings.get(REDIS_URI), settings.get(REDIS_USERNAME), settings.get(REDIS_PASSWORD)),
+        RedisTls.from(settings));
   }
 
   /** The Redis URI with its credentials masked, for messages. */

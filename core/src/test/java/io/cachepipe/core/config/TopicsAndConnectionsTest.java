@@ -62,7 +62,8 @@ class TopicsAndConnectionsTest {
                 "postgres",
                 "",
                 "127.0.0.1:9092",
-                "redis://127.0.0.1:6379"));
+                "redis://127.0.0.1:6379",
+                RedisTls.JVM_DEFAULT));
   }
 
   @Test

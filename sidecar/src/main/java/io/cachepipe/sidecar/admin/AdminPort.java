@@ -104,7 +104,7 @@ public final class AdminPort implements AutoCloseable {
       slot = own(new SlotLagProbe(connections, settings.get(CdcConfig.SLOT)));
     }
     if (pipeline.invalidator() != null || pipeline.warmer() != null) {
-      redis = own(new RedisProbe(connections.redisUri()));
+      redis = own(new RedisProbe(connections.redisUri(), connections.redisTls()));
     }
     kafka = own(new KafkaProbe(connections.kafkaBootstrap()));
     health = new PipelineHealth(pipeline, redis);

@@ -2,10 +2,12 @@ package io.cachepipe.sidecar.admin;
 
 import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.auditor.ConsistencyAuditor;
+import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.config.ConfigField;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.warmer.WarmableEntry;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -73,6 +75,8 @@ final class ContinuousAudit implements AutoCloseable {
     this.sampleSize = settings.get(SAMPLE_SIZE);
     this.grace = settings.get(GRACE);
     this.client = RedisClient.create(connections.redisUri());
+    client.setOptions(
+        RedisTlsOptions.apply(ClientOptions.builder(), connections.redisTls()).build());
     this.redis = client.connect();
     this.auditor =
         new ConsistencyAuditor(

@@ -1,5 +1,7 @@
 package io.cachepipe.sidecar.admin;
 
+import io.cachepipe.client.RedisTlsOptions;
+import io.cachepipe.core.config.RedisTls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -25,15 +27,17 @@ final class RedisProbe implements AutoCloseable {
   private volatile long keyspaceHits;
   private volatile long keyspaceMisses;
 
-  RedisProbe(String redisUri) {
+  RedisProbe(String redisUri, RedisTls tls) {
     RedisURI uri = RedisURI.create(redisUri);
     uri.setTimeout(TIMEOUT);
     this.client = RedisClient.create(uri);
     client.setOptions(
-        ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(TIMEOUT).build())
-            .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
+        RedisTlsOptions.apply(
+                ClientOptions.builder()
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(TIMEOUT).build())
+                    .timeoutOptions(TimeoutOptions.enabled(TIMEOUT)),
+                tls)
             .build());
   }
 
