@@ -7,6 +7,7 @@ import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.RedisTls;
+import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.servers.LocalRedis;
 import io.cachepipe.servers.TestCertificates;
@@ -32,9 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Redis over TLS: a real redis-server that speaks only TLS ({@code --port 0 --tls-port}), with a
  * certificate of a throwaway CA. The cache-client and {@code cachepipe run} connect with {@code
- * rediss://} and a trust store holding that CA (a PEM file, a PKCS12 trust store with a password),
- * and evictions reach Redis over TLS; without the CA, {@code run} stops in one line that says the
- * TLS handshake failed and which key fixes it, and quotes no secret.
+ * rediss://} and a trust store holding that CA (a PEM file, a PKCS12 trust store with a password):
+ * the invalidator evicts and the warmer fills over TLS; without the CA, {@code run} stops in one
+ * line that says the TLS handshake failed and which key fixes it, and quotes no secret.
  */
 class RedisTlsIT {
 
@@ -76,7 +77,7 @@ class RedisTlsIT {
   }
 
   @Test
-  void runEvictsOverTlsWithAPkcs12TrustStore() throws Exception {
+  void runEvictsAndWarmsOverTlsWithAPkcs12TrustStore() throws Exception {
     Path store = pkcs12TrustStore();
     Database db = TestServers.postgres().createDatabase("redis_tls_it");
     Map<String, String> values = PipelineTestSettings.values(db, "redis-tls");
@@ -89,6 +90,7 @@ class RedisTlsIT {
                 Connections.REDIS_URI.name(), redis.uri(),
                 RedisTls.TRUSTSTORE_PATH.name(), store.toString()));
     sql(db, "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com')");
+    sql(db, "INSERT INTO posts (id, author_id, title, view_count) VALUES (1, 1, 'hello', 7)");
     SidecarProcess run =
         SidecarProcess.start(
             dir.resolve("run"),
@@ -118,6 +120,27 @@ class RedisTlsIT {
                 sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
                 return awaitGone(connection, key);
               });
+
+      String stats = CacheKeys.entry("user_stats", 1);
+      // A wrong value, filled through the fenced path: only an eviction and a warm replace it.
+      cache.get(
+          stats,
+          List.of("user:1"),
+          Duration.ofHours(1),
+          () -> Map.of("post_count", 99, "total_views", 99),
+          Map.class);
+      await("the warmer recomputes the evicted stats and fills them over TLS")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
+                String value = connection.sync().get(stats);
+                return value != null
+                    && Json.mapper().readTree(value).get("post_count").asInt() == 1;
+              });
+      assertThat(Json.mapper().readTree(connection.sync().get(stats)).get("total_views").asInt())
+          .isEqualTo(7);
       assertThat(run.output()).doesNotContain(STORE_PASSWORD);
     } finally {
       inspector.shutdown();
