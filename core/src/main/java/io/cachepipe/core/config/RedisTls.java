@@ -56,6 +56,13 @@ public record RedisTls(String truststorePath, String truststorePassword) {
     Path path = Path.of(truststorePath);
     try {
       KeyStore store = isPem(path) ? pemStore(path) : keyStore(path);
+      if (store.size() == 0) {
+        // A PKCS12 store read without its password shows no certificate: nothing would be trusted.
+        throw new GeneralSecurityException(
+            "no certificate in it (a store with a password needs "
+                + TRUSTSTORE_PASSWORD.name()
+                + ")");
+      }
       TrustManagerFactory factory =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(store);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +51,25 @@ class RedisTlsTest {
     assertThatThrownBy(tls::trustManagers)
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("cachepipe.redis.tls.truststore.path: expected a readable");
+  }
+
+  @Test
+  void aTrustStoreWithoutACertificateIsRefusedSayingWhy() throws Exception {
+    Path store = dir.resolve("empty.p12");
+    KeyStore empty = KeyStore.getInstance("PKCS12");
+    empty.load(null, null);
+    try (var out = Files.newOutputStream(store)) {
+      empty.store(out, "S3cr3t-store".toCharArray());
+    }
+    RedisTls tls = new RedisTls(store.toString(), "S3cr3t-store");
+
+    assertThatThrownBy(tls::trustManagers)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cachepipe.redis.tls.truststore.path: expected a readable")
+        .hasMessageEndingWith(
+            "no certificate in it (a store with a password needs"
+                + " cachepipe.redis.tls.truststore.password)")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("S3cr3t-store"));
   }
 
   @Test
