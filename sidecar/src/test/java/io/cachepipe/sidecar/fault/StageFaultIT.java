@@ -3,10 +3,14 @@ package io.cachepipe.sidecar.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.warmer.WarmerConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -84,6 +88,9 @@ class StageFaultIT {
           .atMost(Duration.ofSeconds(60))
           .until(() -> s.load.committed().size() >= atKill + WRITES_WHILE_DEAD);
       long lagAtRestart = suite.lag();
+      Map.Entry<String, String> input = input(stage);
+      Map<TopicPartition, Long> endAtRestart =
+          input == null ? Map.of() : suite.endOffsets(input.getValue());
       process.start();
       s.faultEnded();
       s.awaitRecovery(RECOVERY);
@@ -92,6 +99,13 @@ class StageFaultIT {
       Map<String, Object> extra = new LinkedHashMap<>();
       extra.put("killed_pid", killedPid);
       extra.put("consumer_lag_at_restart", lagAtRestart);
+      if (input != null) {
+        await("the restarted " + stage + " stage consumed what was written while it was dead")
+            .atMost(RECOVERY)
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> consumedUpTo(input.getKey(), endAtRestart));
+        extra.put("input_backlog_consumed_ms", s.millisSinceFaultEnded());
+      }
       FaultResult result =
           s.finish(
               "kill -9 (SIGKILL) of the "
@@ -114,6 +128,32 @@ class StageFaultIT {
       assertThat(result.staleAfter()).as("stale entries after recovery").isZero();
       assertThat(result.committed()).as("writes committed").isGreaterThan(WRITES_WHILE_DEAD);
     }
+  }
+
+  /**
+   * The consumer group of {@code stage} and the topic it reads: its input, whose records written
+   * while it was dead it must consume once restarted; null for the cdc stage, which reads the
+   * replication slot.
+   */
+  private static Map.Entry<String, String> input(String stage) {
+    return switch (stage) {
+      case "invalidator" ->
+          Map.entry(InvalidatorConfig.from(suite.settings).applicationId(), suite.topics.changes());
+      case "warmer" ->
+          Map.entry(suite.settings.get(WarmerConfig.GROUP_ID), suite.topics.evictions());
+      default -> null;
+    };
+  }
+
+  /** Whether {@code group} has committed at least {@code ends} in every partition. */
+  private static boolean consumedUpTo(String group, Map<TopicPartition, Long> ends)
+      throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed = suite.committedOffsets(group);
+    return ends.entrySet().stream()
+        .allMatch(
+            e ->
+                committed.get(e.getKey()) != null
+                    && committed.get(e.getKey()).offset() >= e.getValue());
   }
 
   private static Map<String, Long> otherPids(String stage) {
