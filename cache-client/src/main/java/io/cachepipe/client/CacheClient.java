@@ -3,6 +3,7 @@ package io.cachepipe.client;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
@@ -71,17 +72,20 @@ public final class CacheClient implements AutoCloseable {
   private volatile long nextConnectNanos;
   private volatile String fillSha;
 
-  private CacheClient(String redisUri, Duration fillDeadline, Duration commandTimeout) {
+  private CacheClient(
+      String redisUri, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
     RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
     uri.setTimeout(commandTimeout);
     RedisClient standalone = RedisClient.create(uri);
     // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
     // queued for a reconnect) and reads go to the loader.
     standalone.setOptions(
-        ClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
-            .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        RedisTlsOptions.apply(
+                ClientOptions.builder()
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+                    .timeoutOptions(TimeoutOptions.enabled(commandTimeout)),
+                Objects.requireNonNull(tls, "tls"))
             .build());
     this.client = standalone;
     this.connector = standalone::connect;
@@ -91,8 +95,9 @@ public final class CacheClient implements AutoCloseable {
     this.fillDeadline = fillDeadline;
   }
 
-  private CacheClient(List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
-    RedisClusterClient clusterClient = ClusterConnections.client(seedUris, commandTimeout);
+  private CacheClient(
+      List<String> seedUris, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
+    RedisClusterClient clusterClient = ClusterConnections.client(seedUris, tls, commandTimeout);
     this.client = clusterClient;
     this.connector = () -> ClusterConnections.connect(clusterClient);
     this.cluster = new ClusterEntries(commandTimeout);
@@ -104,6 +109,14 @@ public final class CacheClient implements AutoCloseable {
   /** A client of the Redis at {@code redisUri}: 10 s fill deadline, 1 s command timeout. */
   public static CacheClient create(String redisUri) {
     return create(redisUri, Duration.ofSeconds(10));
+  }
+
+  /**
+   * Like {@link #create(String)}, for a {@code rediss://} URI whose server certificate is checked
+   * against the trust store of {@code tls} (e.g. {@code RedisTls.from(settings)}).
+   */
+  public static CacheClient create(String redisUri, RedisTls tls) {
+    return create(redisUri, tls, Duration.ofSeconds(10), Duration.ofSeconds(1));
   }
 
   /**
@@ -127,8 +140,20 @@ public final class CacheClient implements AutoCloseable {
    */
   public static CacheClient create(
       String redisUri, Duration fillDeadline, Duration commandTimeout) {
+    return create(redisUri, RedisTls.JVM_DEFAULT, fillDeadline, commandTimeout);
+  }
+
+  /**
+   * A client of the Redis at {@code redisUri}.
+   *
+   * @param tls what a {@code rediss://} connection trusts
+   * @param fillDeadline see {@link #create(String, Duration)}
+   * @param commandTimeout see {@link #create(String, Duration, Duration)}
+   */
+  public static CacheClient create(
+      String redisUri, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
     checkPositive(fillDeadline, commandTimeout);
-    return new CacheClient(redisUri, fillDeadline, commandTimeout);
+    return new CacheClient(redisUri, tls, fillDeadline, commandTimeout);
   }
 
   /**
@@ -141,27 +166,37 @@ public final class CacheClient implements AutoCloseable {
     return createCluster(seedUris, Duration.ofSeconds(10), Duration.ofSeconds(1));
   }
 
+  /** Like {@link #createCluster(List, RedisTls, Duration, Duration)}, trusting the JVM's CAs. */
+  public static CacheClient createCluster(
+      List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
+    return createCluster(seedUris, RedisTls.JVM_DEFAULT, fillDeadline, commandTimeout);
+  }
+
   /**
    * A client of a Redis Cluster.
    *
    * @param seedUris a few of its nodes ({@code redis://host:port}, {@code rediss://} for TLS)
+   * @param tls what a {@code rediss://} connection trusts
    * @param fillDeadline see {@link #create(String, Duration)}
    * @param commandTimeout see {@link #create(String, Duration, Duration)}
    */
   public static CacheClient createCluster(
-      List<String> seedUris, Duration fillDeadline, Duration commandTimeout) {
+      List<String> seedUris, RedisTls tls, Duration fillDeadline, Duration commandTimeout) {
     checkPositive(fillDeadline, commandTimeout);
-    return new CacheClient(List.copyOf(seedUris), fillDeadline, commandTimeout);
+    return new CacheClient(List.copyOf(seedUris), tls, fillDeadline, commandTimeout);
   }
 
   /**
-   * A client of the Redis of {@code connections}: {@link #createCluster(List)} of its seed nodes in
-   * cluster mode, else {@link #create(String)}.
+   * A client of the Redis of {@code connections}, trusting its TLS settings: {@link
+   * #createCluster(List)} of its seed nodes in cluster mode, else {@link #create(String)}.
    */
   public static CacheClient create(Connections connections) {
+    Duration fillDeadline = Duration.ofSeconds(10);
+    Duration commandTimeout = Duration.ofSeconds(1);
     return connections.redisCluster()
-        ? createCluster(connections.redisUris())
-        : create(connections.redisUri());
+        ? createCluster(
+            connections.redisUris(), connections.redisTls(), fillDeadline, commandTimeout)
+        : create(connections.redisUri(), connections.redisTls(), fillDeadline, commandTimeout);
   }
 
   private static void checkPositive(Duration fillDeadline, Duration commandTimeout) {

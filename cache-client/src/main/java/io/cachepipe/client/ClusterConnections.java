@@ -1,5 +1,6 @@
 package io.cachepipe.client;
 
+import io.cachepipe.core.config.RedisTls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
@@ -27,9 +28,10 @@ public final class ClusterConnections {
 
   /**
    * A client of the cluster that {@code seedUris} belong to ({@code redis://host:port}, credentials
-   * in the first are used for every node); it discovers the other nodes from them.
+   * in the first are used for every node); it discovers the other nodes from them. A {@code
+   * rediss://} seed's certificate is checked against {@code tls}.
    */
-  public static RedisClusterClient client(List<String> seedUris, Duration timeout) {
+  public static RedisClusterClient client(List<String> seedUris, RedisTls tls, Duration timeout) {
     List<RedisURI> seeds = new ArrayList<>();
     for (String seed : seedUris) {
       RedisURI uri = RedisURI.create(Objects.requireNonNull(seed, "seed URI"));
@@ -41,13 +43,17 @@ public final class ClusterConnections {
     }
     RedisClusterClient client = RedisClusterClient.create(seeds);
     client.setOptions(
-        ClusterClientOptions.builder()
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-            .timeoutOptions(TimeoutOptions.enabled(timeout))
-            // A failover or resharding is followed at once, not at a periodic refresh.
-            .topologyRefreshOptions(
-                ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+        RedisTlsOptions.apply(
+                ClusterClientOptions.builder()
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
+                    .timeoutOptions(TimeoutOptions.enabled(timeout))
+                    // A failover or resharding is followed at once, not at a periodic refresh.
+                    .topologyRefreshOptions(
+                        ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .build()),
+                tls)
             .build());
     return client;
   }

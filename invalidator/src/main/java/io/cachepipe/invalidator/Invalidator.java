@@ -1,5 +1,6 @@
 package io.cachepipe.invalidator;
 
+import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
@@ -88,12 +89,14 @@ public final class Invalidator implements AutoCloseable {
               redisResources, connections.redisUris().stream().map(RedisURI::create).toList());
       // Commands fail at once while a node is unreachable; the evictor retries the whole batch.
       client.setOptions(
-          ClusterClientOptions.builder()
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .topologyRefreshOptions(
-                  ClusterTopologyRefreshOptions.builder()
-                      .enableAllAdaptiveRefreshTriggers()
-                      .build())
+          RedisTlsOptions.apply(
+                  ClusterClientOptions.builder()
+                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                      .topologyRefreshOptions(
+                          ClusterTopologyRefreshOptions.builder()
+                              .enableAllAdaptiveRefreshTriggers()
+                              .build()),
+                  connections.redisTls())
               .build());
       StatefulRedisClusterConnection<String, String> connection =
           connect(client, client::connect, connections);
@@ -105,8 +108,10 @@ public final class Invalidator implements AutoCloseable {
       RedisClient client = RedisClient.create(redisResources, connections.redisUri());
       // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
       client.setOptions(
-          ClientOptions.builder()
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          RedisTlsOptions.apply(
+                  ClientOptions.builder()
+                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS),
+                  connections.redisTls())
               .build());
       StatefulRedisConnection<String, String> connection =
           connect(client, client::connect, connections);

@@ -37,14 +37,36 @@ final class KafkaBrokerFiles {
    * is 1 because there is one node; consumer groups start without the usual 3 s delay.
    */
   void writeServerProperties(int brokerPort, int controllerPort) {
+    writeServerProperties(brokerPort, controllerPort, null);
+  }
+
+  /**
+   * Like {@link #writeServerProperties(int, int)}, with a second client listener, {@code
+   * SASL_PLAINTEXT} with the PLAIN mechanism, on {@code sasl.port()} for {@code sasl.user()}.
+   *
+   * @param sasl the listener's port and its one user, or null for none
+   */
+  void writeServerProperties(int brokerPort, int controllerPort, SaslListener sasl) {
     Map<String, String> config = new LinkedHashMap<>();
     config.put("process.roles", "broker,controller");
     config.put("node.id", "1");
+    String plaintext = "PLAINTEXT://127.0.0.1:" + brokerPort;
+    String clients = sasl == null ? plaintext : plaintext + "," + sasl.listener();
+    config.put("listeners", clients + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    config.put("advertised.listeners", clients);
     config.put(
-        "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    config.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        "listener.security.protocol.map",
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+    if (sasl != null) {
+      config.put("sasl.enabled.mechanisms", "PLAIN");
+      config.put(
+          "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+          "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
+              + sasl.user()
+              + "=\""
+              + sasl.password()
+              + "\";");
+    }
     config.put("inter.broker.listener.name", "PLAINTEXT");
     config.put("controller.listener.names", "CONTROLLER");
     config.put("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort);
@@ -66,6 +88,13 @@ final class KafkaBrokerFiles {
         config.entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
             .collect(Collectors.joining("\n", "", "\n")));
+  }
+
+  /** A {@code SASL_PLAINTEXT} listener on 127.0.0.1 whose one PLAIN user is {@code user}. */
+  record SaslListener(int port, String user, String password) {
+    String listener() {
+      return "SASL_PLAINTEXT://127.0.0.1:" + port;
+    }
   }
 
   /**

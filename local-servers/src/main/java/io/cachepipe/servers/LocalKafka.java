@@ -48,14 +48,17 @@ public final class LocalKafka implements AutoCloseable {
   private final KafkaBrokerFiles files;
   private final Path argumentFile;
   private final int port;
+  private final int saslPort;
   private ChildProcess child;
   private volatile boolean keepData;
 
-  private LocalKafka(ScratchDirectory dir, KafkaBrokerFiles files, Path argumentFile, int port) {
+  private LocalKafka(
+      ScratchDirectory dir, KafkaBrokerFiles files, Path argumentFile, int port, int saslPort) {
     this.dir = dir;
     this.files = files;
     this.argumentFile = argumentFile;
     this.port = port;
+    this.saslPort = saslPort;
   }
 
   /**
@@ -65,6 +68,20 @@ public final class LocalKafka implements AutoCloseable {
    *     s; the message ends with the broker's last log lines
    */
   public static LocalKafka start() {
+    return start(null, null);
+  }
+
+  /**
+   * Like {@link #start()}, with a second listener for clients, {@code SASL_PLAINTEXT} with the
+   * PLAIN mechanism and one user ({@link #saslBootstrapServers()}), to show that clients configured
+   * for SASL authenticate, and that a wrong password is refused.
+   */
+  public static LocalKafka startWithSaslPlain(String user, String password) {
+    return start(
+        Objects.requireNonNull(user, "user"), Objects.requireNonNull(password, "password"));
+  }
+
+  private static LocalKafka start(String saslUser, String saslPassword) {
     ScratchDirectory dir = ScratchDirectory.create("cachepipe-kafka-");
     KafkaBrokerFiles files = new KafkaBrokerFiles(dir);
     int brokerPort = FreePort.pick();
@@ -72,9 +89,17 @@ public final class LocalKafka implements AutoCloseable {
     while (controllerPort == brokerPort) {
       controllerPort = FreePort.pick();
     }
+    KafkaBrokerFiles.SaslListener sasl = null;
+    if (saslUser != null) {
+      int saslPort = FreePort.pick();
+      while (saslPort == brokerPort || saslPort == controllerPort) {
+        saslPort = FreePort.pick();
+      }
+      sasl = new KafkaBrokerFiles.SaslListener(saslPort, saslUser, saslPassword);
+    }
     LocalKafka kafka;
     try {
-      files.writeServerProperties(brokerPort, controllerPort);
+      files.writeServerProperties(brokerPort, controllerPort, sasl);
       format(files.serverProperties());
       List<String> arguments = new ArrayList<>(JVM_OPTIONS);
       arguments.addAll(files.loggingSystemProperties());
@@ -85,7 +110,13 @@ public final class LocalKafka implements AutoCloseable {
               ExitWithParent.class.getName(),
               "kafka.Kafka",
               files.serverProperties().toString()));
-      kafka = new LocalKafka(dir, files, files.argumentFile(arguments), brokerPort);
+      kafka =
+          new LocalKafka(
+              dir,
+              files,
+              files.argumentFile(arguments),
+              brokerPort,
+              sasl == null ? -1 : sasl.port());
     } catch (RuntimeException e) {
       dir.delete();
       throw e;
@@ -121,6 +152,17 @@ public final class LocalKafka implements AutoCloseable {
   /** {@code 127.0.0.1:PORT} of the PLAINTEXT listener. */
   public String bootstrapServers() {
     return HOST + ":" + port;
+  }
+
+  /**
+   * {@code 127.0.0.1:PORT} of the SASL_PLAINTEXT listener of a broker started with {@link
+   * #startWithSaslPlain}.
+   */
+  public String saslBootstrapServers() {
+    if (saslPort < 0) {
+      throw new IllegalStateException("this broker has no SASL listener: see startWithSaslPlain");
+    }
+    return HOST + ":" + saslPort;
   }
 
   /** The broker's JVM (a new one after {@link #restart()}). */

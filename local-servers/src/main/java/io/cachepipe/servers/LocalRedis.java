@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.SocketFactory;
 
 /**
  * A throwaway {@code redis-server} on a free port of 127.0.0.1, run as a child process with
@@ -18,6 +19,9 @@ import java.util.Optional;
  * <p>For fault injection it can be stopped and started again on the same port ({@link
  * #stopServer()}, {@link #restart()}): an outage that clients see as a refused connection, then an
  * empty server where the old one was.
+ *
+ * <p>{@link Builder#tls()} makes it speak only TLS, with a certificate of a throwaway CA ({@link
+ * TestCertificates}): its URI is then {@code rediss://}.
  */
 public final class LocalRedis implements AutoCloseable {
 
@@ -32,15 +36,24 @@ public final class LocalRedis implements AutoCloseable {
   private final String password;
   private final Duration startupTimeout;
   private final List<String> arguments;
+  private final ScratchDirectory tlsDirectory;
+  private final TestCertificates certificates;
   private ChildProcess child;
 
   private LocalRedis(
-      Path binary, int port, String password, Duration startupTimeout, List<String> arguments) {
+      Path binary,
+      int port,
+      String password,
+      Duration startupTimeout,
+      List<String> arguments,
+      boolean tls) {
     this.binary = binary;
     this.port = port;
     this.password = password;
     this.startupTimeout = startupTimeout;
     this.arguments = arguments;
+    this.tlsDirectory = tls ? ScratchDirectory.create("cachepipe-redis-tls-") : null;
+    this.certificates = tls ? TestCertificates.create(tlsDirectory.path()) : null;
   }
 
   /** Starts a server without a password and waits until it answers {@code PING}. */
@@ -63,9 +76,17 @@ public final class LocalRedis implements AutoCloseable {
     return port;
   }
 
-  /** {@code redis://127.0.0.1:PORT}, without credentials even when a password is required. */
+  /**
+   * {@code redis://127.0.0.1:PORT}, or {@code rediss://} when the server speaks TLS; without
+   * credentials even when a password is required.
+   */
   public String uri() {
-    return "redis://" + HOST + ":" + port;
+    return (certificates == null ? "redis://" : "rediss://") + HOST + ":" + port;
+  }
+
+  /** The CA and server certificate of a server that speaks TLS ({@link Builder#tls()}). */
+  public Optional<TestCertificates> certificates() {
+    return Optional.ofNullable(certificates);
   }
 
   /** The password clients must send with {@code AUTH}, if one was required. */
@@ -112,24 +133,35 @@ public final class LocalRedis implements AutoCloseable {
   @Override
   public synchronized void close() {
     child.stop();
+    if (tlsDirectory != null) {
+      tlsDirectory.delete();
+    }
   }
 
   private void launch() {
     ScratchDirectory dir = ScratchDirectory.create("cachepipe-redis-");
     List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    if (certificates == null) {
+      command.addAll(List.of("--port", Integer.toString(port)));
+    } else {
+      command.addAll(
+          List.of(
+              "--port",
+              "0",
+              "--tls-port",
+              Integer.toString(port),
+              "--tls-cert-file",
+              certificates.certificate().toString(),
+              "--tls-key-file",
+              certificates.key().toString(),
+              "--tls-ca-cert-file",
+              certificates.caCertificate().toString(),
+              "--tls-auth-clients",
+              "no"));
+    }
     command.addAll(
-        List.of(
-            binary.toString(),
-            "--port",
-            Integer.toString(port),
-            "--bind",
-            HOST,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            dir.toString()));
+        List.of("--bind", HOST, "--save", "", "--appendonly", "no", "--dir", dir.toString()));
     if (password != null) {
       command.addAll(List.of("--requirepass", password));
     }
@@ -157,6 +189,7 @@ public final class LocalRedis implements AutoCloseable {
   /** Options of a {@link LocalRedis}; start it with {@link #start()}. */
   public static final class Builder {
     private String password;
+    private boolean tls;
     private Duration startupTimeout = Duration.ofSeconds(30);
     private final List<String> arguments = new ArrayList<>();
 
@@ -180,6 +213,16 @@ public final class LocalRedis implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Makes the server speak only TLS ({@code --port 0 --tls-port PORT}), with a certificate for
+     * 127.0.0.1 signed by a CA made for it ({@link LocalRedis#certificates()}); clients need no
+     * certificate of their own.
+     */
+    public Builder tls() {
+      this.tls = true;
+      return this;
+    }
+
     /** How long to wait for the first {@code PONG}; 30 seconds unless set. */
     public Builder startupTimeout(Duration startupTimeout) {
       this.startupTimeout = Objects.requireNonNull(startupTimeout, "startupTimeout");
@@ -199,7 +242,8 @@ public final class LocalRedis implements AutoCloseable {
               FreePort.pick(),
               password,
               startupTimeout,
-              List.copyOf(arguments));
+              List.copyOf(arguments),
+              tls);
       synchronized (redis) {
         redis.launch();
       }
@@ -208,7 +252,9 @@ public final class LocalRedis implements AutoCloseable {
   }
 
   private boolean answersPing() throws Exception {
-    try (RespConnection connection = RespConnection.open(HOST, port, PROBE_TIMEOUT)) {
+    SocketFactory sockets =
+        certificates == null ? SocketFactory.getDefault() : certificates.socketFactory();
+    try (RespConnection connection = RespConnection.open(HOST, port, PROBE_TIMEOUT, sockets)) {
       if (password != null) {
         connection.call("AUTH", password);
       }

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A bare Redis connection speaking RESP over a socket: enough to probe a server and send a few
@@ -33,10 +35,22 @@ public final class RespConnection implements AutoCloseable {
    * @throws IOException if nothing accepts the connection in time
    */
   public static RespConnection open(String host, int port, Duration timeout) throws IOException {
-    Socket socket = new Socket();
+    return open(host, port, timeout, SocketFactory.getDefault());
+  }
+
+  /**
+   * Like {@link #open(String, int, Duration)}, with sockets of {@code sockets}: an {@code
+   * SSLSocketFactory} for a server that speaks TLS.
+   */
+  public static RespConnection open(String host, int port, Duration timeout, SocketFactory sockets)
+      throws IOException {
+    Socket socket = sockets.createSocket();
     try {
       socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
       socket.setSoTimeout((int) timeout.toMillis());
+      if (socket instanceof SSLSocket tls) {
+        tls.startHandshake();
+      }
       return new RespConnection(socket);
     } catch (IOException e) {
       socket.close();

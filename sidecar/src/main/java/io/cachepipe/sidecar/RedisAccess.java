@@ -1,8 +1,10 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.client.ClusterConnections;
+import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -18,6 +20,7 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
+import javax.net.ssl.SSLException;
 
 /**
  * The sidecar's own Redis connections (the start check, the audit, the admin port's probe), to a
@@ -35,16 +38,18 @@ public final class RedisAccess {
   public static AbstractRedisClient client(Connections connections, Duration timeout) {
     try {
       if (connections.redisCluster()) {
-        return ClusterConnections.client(connections.redisUris(), timeout);
+        return ClusterConnections.client(connections.redisUris(), connections.redisTls(), timeout);
       }
       RedisURI uri = RedisURI.create(connections.redisUri());
       uri.setTimeout(timeout);
       RedisClient client = RedisClient.create(uri);
       client.setOptions(
-          ClientOptions.builder()
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-              .timeoutOptions(TimeoutOptions.enabled(timeout))
+          RedisTlsOptions.apply(
+                  ClientOptions.builder()
+                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                      .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
+                      .timeoutOptions(TimeoutOptions.enabled(timeout)),
+                  connections.redisTls())
               .build());
       return client;
     } catch (IllegalArgumentException e) {
@@ -72,12 +77,21 @@ public final class RedisAccess {
       return new Session(c, c.sync());
     } catch (RedisException e) {
       Throwable cause = e;
+      boolean tls = false;
       while (cause.getCause() != null) {
         cause = cause.getCause();
+        tls |= cause instanceof SSLException;
       }
+      String reason =
+          tls
+              ? "TLS handshake failed ("
+                  + cause.getMessage()
+                  + "); if the server's certificate is not trusted, set "
+                  + RedisTls.TRUSTSTORE_PATH.name()
+                  + " to its CA certificate"
+              : cause.getMessage();
       throw new RedisAccessException(
-          "cannot connect to Redis at " + connections.redisAddress() + ": " + cause.getMessage(),
-          e);
+          "cannot connect to Redis at " + connections.redisAddress() + ": " + reason, e);
     }
   }
 

@@ -61,9 +61,7 @@ final class RunCommand implements Callable<Integer> {
     }
     Settings settings = Settings.load(config, System.getenv(), overrides);
     Set<Stage> selected = SidecarConfig.validate(settings);
-    if (selected.contains(Stage.INVALIDATOR) || selected.contains(Stage.WARMER)) {
-      RedisAccess.check(Connections.from(settings));
-    }
+    ServerCheck.run(Connections.from(settings), selected);
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
     Pipeline pipeline = Pipeline.start(settings, selected, failure::complete);
     AdminPort admin;

@@ -17,6 +17,7 @@ import java.util.Locale;
  *     show {@link #redisAddress()} instead. In cluster mode, the seed nodes' URIs, comma-separated
  *     ({@link #redisUris()}), each with the credentials.
  * @param redisCluster whether Redis is a Redis Cluster ({@code cachepipe.redis.mode=cluster})
+ * @param redisTls what a {@code rediss://} connection trusts
  */
 public record Connections(
     String postgresUrl,
@@ -24,7 +25,8 @@ public record Connections(
     String postgresPassword,
     String kafkaBootstrap,
     String redisUri,
-    boolean redisCluster) {
+    boolean redisCluster,
+    RedisTls redisTls) {
 
   /** {@code cachepipe.redis.mode} for a single Redis server (or a primary with replicas). */
   public static final String STANDALONE = "standalone";
@@ -83,7 +85,9 @@ public record Connections(
           REDIS_URI,
           REDIS_MODE,
           REDIS_USERNAME,
-          REDIS_PASSWORD);
+          REDIS_PASSWORD,
+          RedisTls.TRUSTSTORE_PATH,
+          RedisTls.TRUSTSTORE_PASSWORD);
 
   public static Connections from(Settings settings) {
     boolean cluster = settings.get(REDIS_MODE).equals(CLUSTER);
@@ -96,7 +100,8 @@ public record Connections(
         settings.get(POSTGRES_PASSWORD),
         settings.get(KAFKA_BOOTSTRAP),
         String.join(",", uris.stream().map(u -> withCredentials(u, username, password)).toList()),
-        cluster);
+        cluster,
+        RedisTls.from(settings));
   }
 
   /**

@@ -59,8 +59,17 @@ public final class TopicCreator {
         }
       }
     } catch (ExecutionException | TimeoutException e) {
+      // Kafka's reason (e.g. "Authentication failed: Invalid username or password"), not the
+      // exception class names that ExecutionException's message wraps it in.
+      Throwable reason = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException(
-          "cannot create topics at Kafka " + bootstrapServers + ": " + e.getMessage(), e);
+          "cannot create topics at Kafka at "
+              + bootstrapServers
+              + ": "
+              + (reason.getMessage() != null
+                  ? reason.getMessage()
+                  : reason.getClass().getSimpleName()),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);

@@ -63,7 +63,8 @@ class TopicsAndConnectionsTest {
                 "",
                 "127.0.0.1:9092",
                 "redis://127.0.0.1:6379",
-                false));
+                false,
+                RedisTls.JVM_DEFAULT));
   }
 
   @Test

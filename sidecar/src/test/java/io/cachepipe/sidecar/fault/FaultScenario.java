@@ -161,6 +161,11 @@ final class FaultScenario implements AutoCloseable {
     faultEndNanos = System.nanoTime();
   }
 
+  /** Milliseconds from the end of the fault until now. */
+  long millisSinceFaultEnded() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultEndNanos);
+  }
+
   long faultMillis() {
     return TimeUnit.NANOSECONDS.toMillis(faultEndNanos - faultStartNanos);
   }

@@ -23,10 +23,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -46,10 +48,19 @@ final class FaultSuite implements AutoCloseable {
 
   static final Duration STARTUP = Duration.ofSeconds(180);
 
+  private static final List<String> SIDECAR_JVM =
+      List.of(SIDECAR_HEAP, "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
+
   final FaultServers servers;
   final Settings settings;
   final Topics topics;
+
+  /** The process running every stage; null when the stages run apart (see {@link #stage}). */
   final SidecarProcess sidecar;
+
+  /** The processes that run the stages: the one sidecar, or one per stage. */
+  private final Map<String, SidecarProcess> processes = new LinkedHashMap<>();
+
   final HikariDataSource database;
   final CacheClient cache;
   final RedisCommands<String, String> redis;
@@ -59,7 +70,16 @@ final class FaultSuite implements AutoCloseable {
   private final Admin admin;
   private EvictionLog evictions;
 
+  /** Every stage in one sidecar process. */
   FaultSuite(FaultServers servers, Path dir) throws IOException {
+    this(servers, dir, List.of());
+  }
+
+  /**
+   * @param stagesApart stages that each run in a process of their own ({@code run --stages cdc}),
+   *     with an admin port of its own; empty for one sidecar process running every stage
+   */
+  FaultSuite(FaultServers servers, Path dir, List<String> stagesApart) throws IOException {
     this.servers = servers;
     Map<String, String> config = config(servers, dir);
     this.settings = Settings.of(config);
@@ -70,13 +90,24 @@ final class FaultSuite implements AutoCloseable {
         config.entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue())
             .collect(Collectors.joining("\n", "", "\n")));
-    int adminPort = Integer.parseInt(config.get("cachepipe.admin.port"));
-    this.sidecar =
-        new SidecarProcess(
-            file,
-            dir.resolve("sidecar.log"),
-            adminPort,
-            List.of(SIDECAR_HEAP, "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"));
+    if (stagesApart.isEmpty()) {
+      int adminPort = Integer.parseInt(config.get("cachepipe.admin.port"));
+      this.sidecar = new SidecarProcess(file, dir.resolve("sidecar.log"), adminPort, SIDECAR_JVM);
+      processes.put("all", sidecar);
+    } else {
+      this.sidecar = null;
+      for (String stage : stagesApart) {
+        int adminPort = FreePort.pick();
+        processes.put(
+            stage,
+            new SidecarProcess(
+                file,
+                dir.resolve(stage + ".log"),
+                adminPort,
+                SIDECAR_JVM,
+                List.of("--stages", stage, "--admin-port", Integer.toString(adminPort))));
+      }
+    }
     HikariConfig pool = new HikariConfig();
     pool.setJdbcUrl(servers.jdbcUrl);
     pool.setUsername(servers.user());
@@ -120,15 +151,43 @@ final class FaultSuite implements AutoCloseable {
     return c;
   }
 
-  /** Starts the sidecar if it does not run (a test before may have left it dead). */
-  void ensureSidecarRuns() throws IOException {
-    if (!sidecar.isAlive()) {
-      sidecar.start();
+  /**
+   * {@code target/NAME}, emptied: a previous run's logs and Streams state belong to servers long
+   * gone.
+   */
+  static Path freshDirectory(String name) throws IOException {
+    Path dir = Path.of("target", name).toAbsolutePath();
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
     }
-    sidecar.awaitReady(STARTUP);
+    return Files.createDirectories(dir);
+  }
+
+  /**
+   * Starts the sidecar's processes that do not run (a test before may have left one dead), all at
+   * once, and waits until each is ready.
+   */
+  void ensureSidecarRuns() throws IOException {
+    for (SidecarProcess process : processes.values()) {
+      if (!process.isAlive()) {
+        process.start();
+      }
+    }
+    for (SidecarProcess process : processes.values()) {
+      process.awaitReady(STARTUP);
+    }
     if (evictions == null) {
       evictions = new EvictionLog(servers.kafka.bootstrapServers(), topics.evictions());
     }
+  }
+
+  /** The process that runs {@code stage} alone. */
+  SidecarProcess stage(String stage) {
+    return Objects.requireNonNull(processes.get(stage), stage + " does not run apart");
   }
 
   EvictionLog evictions() {
@@ -206,7 +265,9 @@ final class FaultSuite implements AutoCloseable {
   @Override
   public void close() {
     try {
-      sidecar.stop();
+      for (SidecarProcess process : processes.values()) {
+        process.stop();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.fault;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +47,8 @@ public final class ReliabilityReport {
     Path reports = Path.of(args.length > 0 ? args[0] : "sidecar/target/failsafe-reports");
     Path output = Path.of(args.length > 1 ? args[1] : "docs/reliability.md");
     List<Map<String, Object>> results = new ArrayList<>();
-    String suiteSeconds = null;
+    BigDecimal suiteSeconds =
+        null; // the sum over the fault IT classes (FaultIT, StageFaultIT, ...)
     try (Stream<Path> files = Files.list(reports)) {
       for (Path file : files.sorted().toList()) {
         String name = file.getFileName().toString();
@@ -58,7 +60,11 @@ public final class ReliabilityReport {
             }
           }
         } else if (name.startsWith("TEST-") && name.endsWith("FaultIT.xml")) {
-          suiteSeconds = suiteTime(Files.readString(file, StandardCharsets.UTF_8));
+          String seconds = suiteTime(Files.readString(file, StandardCharsets.UTF_8));
+          if (seconds != null) {
+            BigDecimal time = new BigDecimal(seconds);
+            suiteSeconds = suiteSeconds == null ? time : suiteSeconds.add(time);
+          }
         }
       }
     }
@@ -67,7 +73,10 @@ public final class ReliabilityReport {
           "no " + MARKER.trim() + " line in " + reports + "/*-output.txt: run the fault suite");
       System.exit(1);
     }
-    Files.writeString(output, markdown(results, suiteSeconds), StandardCharsets.UTF_8);
+    Files.writeString(
+        output,
+        markdown(results, suiteSeconds == null ? null : suiteSeconds.toPlainString()),
+        StandardCharsets.UTF_8);
     System.out.println("wrote " + output + " (" + results.size() + " faults)");
   }
 

@@ -33,14 +33,24 @@ final class SidecarProcess {
   private final Path log;
   private final int adminPort;
   private final List<String> jvmOptions;
+  private final List<String> runOptions;
   private Process process;
   private int starts;
 
   SidecarProcess(Path config, Path log, int adminPort, List<String> jvmOptions) {
+    this(config, log, adminPort, jvmOptions, List.of());
+  }
+
+  /**
+   * @param runOptions options of {@code run} after {@code --config FILE}, e.g. {@code --stages cdc}
+   */
+  SidecarProcess(
+      Path config, Path log, int adminPort, List<String> jvmOptions, List<String> runOptions) {
     this.config = config;
     this.log = log;
     this.adminPort = adminPort;
     this.jvmOptions = List.copyOf(jvmOptions);
+    this.runOptions = List.copyOf(runOptions);
   }
 
   /** Starts a new process; the previous one must be gone. */
@@ -58,6 +68,7 @@ final class SidecarProcess {
             "run",
             "--config",
             config.toString()));
+    command.addAll(runOptions);
     starts++;
     Files.writeString(
         log,
