@@ -1,8 +1,8 @@
 package io.cachepipe.invalidator;
 
-import io.cachepipe.client.RedisTlsOptions;
 import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
@@ -13,6 +13,7 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -89,7 +90,7 @@ public final class Invalidator implements AutoCloseable {
               redisResources, connections.redisUris().stream().map(RedisURI::create).toList());
       // Commands fail at once while a node is unreachable; the evictor retries the whole batch.
       client.setOptions(
-          RedisTlsOptions.apply(
+          withTls(
                   ClusterClientOptions.builder()
                       .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                       .topologyRefreshOptions(
@@ -108,7 +109,7 @@ public final class Invalidator implements AutoCloseable {
       RedisClient client = RedisClient.create(redisResources, connections.redisUri());
       // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
       client.setOptions(
-          RedisTlsOptions.apply(
+          withTls(
                   ClientOptions.builder()
                       .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS),
                   connections.redisTls())
@@ -137,6 +138,20 @@ public final class Invalidator implements AutoCloseable {
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     streams.start();
+  }
+
+  /**
+   * {@code options} trusting what {@code tls} names for a {@code rediss://} server (as the
+   * cache-client's {@code RedisTlsOptions}, which this module cannot depend on: the cache-client's
+   * tests run an invalidator).
+   */
+  private static <B extends ClientOptions.Builder> B withTls(B options, RedisTls tls) {
+    tls.trustManagers()
+        .ifPresent(
+            trust ->
+                options.sslOptions(
+                    SslOptions.builder().jdkSslProvider().trustManager(trust).build()));
+    return options;
   }
 
   private static Duration min(Duration a, Duration b) {
