@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.bench;
 
+import io.cachepipe.sidecar.demo.CeilingBenchmark;
 import io.cachepipe.sidecar.demo.HotKeyBenchmark;
 import io.cachepipe.sidecar.demo.LatencyBenchmark;
 import io.cachepipe.sidecar.demo.WarmerBenchmark;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Spec;
       LatencyBenchmark.class,
       EvictionCostBenchmark.class,
       HotKeyBenchmark.class,
-      WarmerBenchmark.class
+      WarmerBenchmark.class,
+      CeilingBenchmark.class
     })
 public final class BenchCommand implements Runnable {
 
