@@ -3,6 +3,7 @@ package io.cachepipe.sidecar.bench;
 import io.cachepipe.sidecar.demo.CeilingBenchmark;
 import io.cachepipe.sidecar.demo.HotKeyBenchmark;
 import io.cachepipe.sidecar.demo.LatencyBenchmark;
+import io.cachepipe.sidecar.demo.StalenessBenchmark;
 import io.cachepipe.sidecar.demo.WarmerBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Spec;
       EvictionCostBenchmark.class,
       HotKeyBenchmark.class,
       WarmerBenchmark.class,
-      CeilingBenchmark.class
+      CeilingBenchmark.class,
+      StalenessBenchmark.class
     })
 public final class BenchCommand implements Runnable {
 

@@ -90,7 +90,7 @@ final class CeilingSearch {
     if (achieved < offered * MIN_ACHIEVED_PERCENT / 100.0) {
       reasons.add(
           String.format(
-              Locale.ROOT, "achieved %.0f%% of the offered rate", achieved / offered * 100));
+              Locale.ROOT, "achieved %.1f%% of the offered rate", achieved / offered * 100));
     }
     if (p99Ms >= maxP99Ms) {
       reasons.add(String.format(Locale.ROOT, "p99 %.0f ms >= %.0f ms", p99Ms, maxP99Ms));

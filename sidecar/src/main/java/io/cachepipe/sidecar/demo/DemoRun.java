@@ -59,7 +59,7 @@ final class DemoRun {
   static Report run(DemoOptions options, Set<Stage> stages, PrintStream out) throws Exception {
     try (DemoServers servers = DemoServers.start(options, out)) {
       if (servers.externalRedis) {
-        clearCachepipeKeys(servers.redisUri);
+        clearKeys(servers.redisUri, CacheKeys.PREFIX);
       }
       Settings settings = settings(servers, options, Map.of());
       try (DemoDatabase db = seededDatabase(servers, options, 8)) {
@@ -76,7 +76,8 @@ final class DemoRun {
           firstRoundTrip(pipeline, db);
           DemoProgress progress = new DemoProgress(pipeline, cache, out);
           try (DemoWorkload workload =
-              new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
+              new DemoWorkload(
+                  db, DemoWorkload.throughCache(cache, db), seededUsers, db.maxId("posts"))) {
             workload.start(2, options.writeRate, 2, options.readRate, options.seed);
             progress.runFor(options.duration, options.warmup, failure, workload);
           }
@@ -122,16 +123,17 @@ final class DemoRun {
   }
 
   /**
-   * Deletes every cachepipe key, so that a demo on an external Redis starts from nothing. (It scans
-   * the keyspace, which is fine before a demo and never done on the eviction path.)
+   * Deletes every key starting with {@code prefix} (cachepipe's: {@link CacheKeys#PREFIX}), so that
+   * a demo on an external Redis starts from nothing. (It scans the keyspace, which is fine before a
+   * demo and never done on the eviction path.)
    */
-  private static void clearCachepipeKeys(String redisUri) {
+  static void clearKeys(String redisUri, String prefix) {
     RedisClient client = RedisClient.create(redisUri);
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       RedisCommands<String, String> redis = connection.sync();
       ScanCursor cursor = ScanCursor.INITIAL;
       do {
-        var page = redis.scan(cursor, ScanArgs.Builder.matches(CacheKeys.PREFIX + "*").limit(1000));
+        var page = redis.scan(cursor, ScanArgs.Builder.matches(prefix + "*").limit(1000));
         if (!page.getKeys().isEmpty()) {
           redis.unlink(page.getKeys().toArray(String[]::new));
         }

@@ -50,7 +50,7 @@ class CeilingSearchTest {
     assertThat(CeilingSearch.shortfalls(1000, 960, 200, steady, 1000))
         .singleElement()
         .asString()
-        .contains("achieved 96%");
+        .contains("achieved 96.0%");
     assertThat(CeilingSearch.shortfalls(1000, 1000, 1000, steady, 1000))
         .singleElement()
         .asString()
