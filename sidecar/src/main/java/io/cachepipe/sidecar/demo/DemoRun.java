@@ -192,8 +192,8 @@ final class DemoRun {
   }
 
   /**
-   * The pipeline's settings on {@code servers}, with {@code overrides} on top, checked as {@code
-   * run} checks them.
+   * The pipeline's settings on {@code servers}, with {@code overrides} on top of the demo's own and
+   * those on top of the environment and {@code --config}, checked as {@code run} checks them.
    */
   static Settings settings(DemoServers servers, DemoOptions options, Map<String, String> overrides)
       throws Exception {
@@ -209,8 +209,8 @@ final class DemoRun {
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
     values.put(AdminConfig.PORT.name(), Integer.toString(options.adminPort));
     values.putAll(overrides);
-    // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
-    Settings settings = Settings.load(null, System.getenv(), values);
+    // A --config file or the environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1).
+    Settings settings = Settings.load(options.config, System.getenv(), values);
     SidecarConfig.validate(settings);
     return settings;
   }
