@@ -25,7 +25,7 @@ final class CeilingSearch {
 
   static final int MIN_ACHIEVED_PERCENT = 97;
   static final double LAG_GROWTH_FACTOR = 1.5;
-  static final int LAG_GROWTH_SLACK_MS = 50;
+  static final int LAG_GROWTH_SLACK_MS = 100;
   static final int PRECISION_PERCENT = 10;
 
   private final double start;
