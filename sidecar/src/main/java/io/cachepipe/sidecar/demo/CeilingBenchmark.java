@@ -4,12 +4,10 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.Stage;
 import io.cachepipe.sidecar.bench.ProcessCpu;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,41 +113,16 @@ public final class CeilingBenchmark implements Callable<Integer> {
     try (DemoServers servers = DemoServers.start(options, out)) {
       Settings settings = DemoRun.settings(servers, options, Map.of());
       try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 64);
-          Pipeline pipeline =
-              Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete)) {
-        pipeline.capture().awaitStarted(Duration.ofSeconds(60));
-        pipeline.awaitReady(Duration.ofSeconds(60));
-        DemoRun.firstRoundTrip(pipeline, db);
+          Pipeline pipeline = DemoRun.startPipeline(settings, db, failure)) {
         LoadStep step =
             new LoadStep(settings, pipeline, db, new ProcessCpu(servers.processes()), failure, out);
         // The first load on a fresh JVM builds a backlog while it compiles: a probe that failed for
         // that would cap the search below the start rate. So the start rate runs once unjudged.
         out.printf("-- warming up at %.0f changes/s (not judged)%n", start);
         step.run(start, rowsPerTx, writers, options.seed, options.warmup, Duration.ZERO);
-        for (OptionalDouble rate = search.next();
-            rate.isPresent() && !failure.isDone();
-            rate = search.next()) {
-          out.printf("-- probe %d of at most %d%n", steps.size() + 1, maxProbes);
-          Map<String, Object> result = judge(step, "probe", rate.getAsDouble(), probe);
-          steps.add(result);
-          search.record(rate.getAsDouble(), (Boolean) result.get("sustained"));
-        }
-        OptionalDouble best = search.highestSustained();
-        List<Double> candidates =
-            best.isPresent()
-                ? List.of(best.getAsDouble(), Math.round(best.getAsDouble() * 0.9) * 1.0)
-                : List.of();
-        for (double rate : candidates) {
-          if (failure.isDone()) {
-            break;
-          }
-          out.printf("-- confirming %.0f changes/s for %ss%n", rate, options.duration.toSeconds());
-          Map<String, Object> result = judge(step, "confirm", rate, options.duration);
-          steps.add(result);
-          if ((Boolean) result.get("sustained")) {
-            confirmed = result;
-            break;
-          }
+        search(step, search, steps);
+        if (search.highestSustained().isPresent()) {
+          confirmed = confirm(step, search.highestSustained().getAsDouble(), steps);
         }
       }
     }
@@ -164,6 +137,39 @@ public final class CeilingBenchmark implements Callable<Integer> {
       out.println(Json.mapper().writeValueAsString(summary));
     }
     return failure.isDone() ? Main.FAILED : 0;
+  }
+
+  /** Probes the rates {@code search} picks, adding each to {@code steps}. */
+  private void search(LoadStep step, CeilingSearch search, List<Map<String, Object>> steps)
+      throws Exception {
+    for (OptionalDouble rate = search.next();
+        rate.isPresent() && !failure.isDone();
+        rate = search.next()) {
+      out.printf("-- probe %d of at most %d%n", steps.size() + 1, maxProbes);
+      Map<String, Object> result = judge(step, "probe", rate.getAsDouble(), probe);
+      steps.add(result);
+      search.record(rate.getAsDouble(), (Boolean) result.get("sustained"));
+    }
+  }
+
+  /**
+   * Runs {@code best} for the full duration, and 90 % of it if that is not sustained, adding each
+   * to {@code steps}; returns the one sustained, or null.
+   */
+  private Map<String, Object> confirm(LoadStep step, double best, List<Map<String, Object>> steps)
+      throws Exception {
+    for (double rate : List.of(best, (double) Math.round(best * 0.9))) {
+      if (failure.isDone()) {
+        break;
+      }
+      out.printf("-- confirming %.0f changes/s for %ss%n", rate, options.duration.toSeconds());
+      Map<String, Object> result = judge(step, "confirm", rate, options.duration);
+      steps.add(result);
+      if ((Boolean) result.get("sustained")) {
+        return result;
+      }
+    }
+    return null;
   }
 
   private Map<String, Object> judge(LoadStep step, String phase, double rate, Duration window)

@@ -26,6 +26,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -216,10 +217,29 @@ final class DemoRun {
   }
 
   /**
+   * Starts every stage on {@code settings} and waits until capture streams, each stage is ready and
+   * a first change went through ({@link #firstRoundTrip}); a stage's failure completes {@code
+   * failure}.
+   */
+  static Pipeline startPipeline(
+      Settings settings, DemoDatabase db, CompletableFuture<Throwable> failure) throws Exception {
+    Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+    try {
+      pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+      pipeline.awaitReady(Duration.ofSeconds(60));
+      firstRoundTrip(pipeline, db);
+      return pipeline;
+    } catch (Exception e) {
+      pipeline.close();
+      throw e;
+    }
+  }
+
+  /**
    * Commits one change and waits until it was evicted: the first change through a fresh pipeline
    * takes about a second (connections, class loading), which is start-up, not latency.
    */
-  static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
+  private static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
     long before = pipeline.invalidator().metrics().evictions();
     touchMarker(db);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -4,14 +4,11 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.Stage;
 import io.cachepipe.sidecar.bench.ProcessCpu;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,11 +89,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
       Settings settings = DemoRun.settings(servers, options, Map.of());
       try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 64)) {
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        try (Pipeline pipeline =
-            Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete)) {
-          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
-          pipeline.awaitReady(Duration.ofSeconds(60));
-          DemoRun.firstRoundTrip(pipeline, db);
+        try (Pipeline pipeline = DemoRun.startPipeline(settings, db, failure)) {
           LoadStep step =
               new LoadStep(
                   settings, pipeline, db, new ProcessCpu(servers.processes()), failure, out);

@@ -6,10 +6,8 @@ import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.Stage;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -77,12 +75,8 @@ public final class StalenessBenchmark implements Callable<Integer> {
         }
         out.println("== run 2 of 2: cachepipe (every stage running)");
         Settings settings = DemoRun.settings(servers, options, Map.of());
-        try (Pipeline pipeline =
-                Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+        try (Pipeline pipeline = DemoRun.startPipeline(settings, db, failure);
             CacheClient cache = CacheClient.create(servers.redisUri)) {
-          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
-          pipeline.awaitReady(Duration.ofSeconds(60));
-          DemoRun.firstRoundTrip(pipeline, db);
           Map<String, Object> figures =
               measure(
                   db,
