@@ -140,6 +140,7 @@ class BenchIT {
     JsonNode summary = run.json();
     assertThat(summary.get("scenario").asText()).isEqualTo("staleness");
     assertThat(summary.get("ttl_s").asLong()).isEqualTo(300);
+    assertThat(summary.get("grace_ms").asLong()).isEqualTo(1000);
     for (String mode : List.of("ttl_only", "cachepipe")) {
       JsonNode figures = summary.get(mode);
       long reads = figures.get("reads").asLong();
@@ -149,6 +150,11 @@ class BenchIT {
       assertThat(figures.get("stale_per_10k").asDouble())
           .as(mode)
           .isCloseTo(stale * 10_000.0 / reads, within(0.05));
+      long staleAfterGrace = figures.get("stale_after_grace").asLong();
+      assertThat(staleAfterGrace).as(mode).isBetween(0L, stale);
+      assertThat(figures.get("stale_after_grace_per_10k").asDouble())
+          .as(mode)
+          .isCloseTo(staleAfterGrace * 10_000.0 / reads, within(0.05));
       assertThat(figures.get("hit_ratio").asDouble()).as(mode).isBetween(0.0, 1.0);
       assertThat(figures.get("writes").asLong()).as(mode).isPositive();
     }

@@ -1,9 +1,6 @@
 package io.cachepipe.sidecar.demo;
 
 import io.cachepipe.core.json.Json;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -17,39 +14,38 @@ final class TtlOnlyCache implements DemoWorkload.StatsReader, AutoCloseable {
 
   static final String PREFIX = "ttl-only:";
 
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisCommands<String, String> redis;
+  private final StatsPeek redis;
   private final DemoDatabase db;
   private final long ttlSeconds;
   final LongAdder hits = new LongAdder();
   final LongAdder misses = new LongAdder();
 
   TtlOnlyCache(String redisUri, DemoDatabase db, Duration ttl) {
-    this.client = RedisClient.create(redisUri);
-    this.connection = client.connect();
-    this.redis = connection.sync();
+    this.redis = new StatsPeek(redisUri, authorId -> PREFIX + "user_stats:" + authorId);
     this.db = db;
     this.ttlSeconds = Math.max(1, ttl.toSeconds());
   }
 
   @Override
   public UserStats read(long authorId) throws Exception {
-    String key = PREFIX + "user_stats:" + authorId;
-    String cached = redis.get(key);
+    UserStats cached = redis.cached(authorId);
     if (cached != null) {
       hits.increment();
-      return Json.mapper().readValue(cached, UserStats.class);
+      return cached;
     }
     misses.increment();
     UserStats loaded = db.userStats(authorId);
-    redis.setex(key, ttlSeconds, Json.mapper().writeValueAsString(loaded));
+    redis.redis().setex(redis.key(authorId), ttlSeconds, Json.mapper().writeValueAsString(loaded));
     return loaded;
+  }
+
+  /** Its entries as they are, to look at without loading. */
+  StatsPeek peek() {
+    return redis;
   }
 
   @Override
   public void close() {
-    connection.close();
-    client.shutdown();
+    redis.close();
   }
 }
