@@ -25,9 +25,10 @@ import org.HdrHistogram.Histogram;
  * One step of a fixed offered load of row updates on a running pipeline, what {@code bench latency}
  * and {@code bench ceiling} share: writers pace {@code UPDATE posts SET view_count = …}
  * transactions of one or more rows to the offered rate; after a warm-up, the commit-to-eviction
- * latency (the invalidator's own measure), CPU per process and the JVM's peak resident memory are
- * recorded each second for the step's duration; then the writers stop and the backlog drains, its
- * latencies counted too, so a backlog that builds up is measured, not cut off.
+ * latency (the invalidator's own measure) and CPU per process are recorded each second for the
+ * step's duration; then the writers stop and the backlog drains, its latencies counted too, so a
+ * backlog that builds up is measured, not cut off. The JVM's peak resident memory ({@link
+ * ProcessMemory}) covers the whole step, warm-up and drain included.
  */
 final class LoadStep {
 

@@ -83,7 +83,11 @@ public final class StalenessBenchmark implements Callable<Integer> {
         try (TtlOnlyCache cache = new TtlOnlyCache(servers.redisUri, db, ttl)) {
           summary.put(
               "ttl_only",
-              measure(db, cache, cache.peek(), cache.hits::sum, cache.misses::sum, failure, null));
+              measure(
+                  db,
+                  new Cache(cache, cache.peek(), cache.hits::sum, cache.misses::sum),
+                  failure,
+                  null));
         }
         out.println("== run 2 of 2: cachepipe (every stage running)");
         Settings settings = DemoRun.settings(servers, options, Map.of());
@@ -94,10 +98,11 @@ public final class StalenessBenchmark implements Callable<Integer> {
           Map<String, Object> figures =
               measure(
                   db,
-                  DemoWorkload.throughCache(cache, db),
-                  peek,
-                  () -> cache.stats().hits(),
-                  () -> cache.stats().misses(),
+                  new Cache(
+                      DemoWorkload.throughCache(cache, db),
+                      peek,
+                      () -> cache.stats().hits(),
+                      () -> cache.stats().misses()),
                   failure,
                   pipeline);
           figures.put("fills_rejected", cache.stats().fillsRejected());
@@ -119,24 +124,25 @@ public final class StalenessBenchmark implements Callable<Integer> {
     return failure.isDone() ? Main.FAILED : 0;
   }
 
+  /** A cache under test: how the application reads through it, its entries, its hits and misses. */
+  private record Cache(
+      DemoWorkload.StatsReader reader, StatsPeek peek, LongSupplier hits, LongSupplier misses) {}
+
   /**
-   * Runs the workload with reads through {@code cache} for the duration, printing a line a second,
-   * and returns the figures of the reads after the warm-up.
+   * Runs the workload with reads through {@code cache} for the duration, printing a line a second
+   * (with the evictions of {@code pipeline} if there is one), and returns the figures of the reads
+   * after the warm-up.
    */
   private Map<String, Object> measure(
-      DemoDatabase db,
-      DemoWorkload.StatsReader cache,
-      StatsPeek peek,
-      LongSupplier hits,
-      LongSupplier misses,
-      CompletableFuture<Throwable> failure,
-      Pipeline pipeline)
+      DemoDatabase db, Cache cache, CompletableFuture<Throwable> failure, Pipeline pipeline)
       throws Exception {
+    LongSupplier hits = cache.hits();
+    LongSupplier misses = cache.misses();
     long hitsAtWarmup = 0;
     long missesAtWarmup = 0;
     long writes;
     long errors;
-    StaleReadCheck check = new StaleReadCheck(db, cache, peek, grace);
+    StaleReadCheck check = new StaleReadCheck(db, cache.reader(), cache.peek(), grace);
     try (check;
         DemoWorkload workload = new DemoWorkload(db, check, db.maxId("users"), db.maxId("posts"))) {
       workload.start(2, options.writeRate, 2, options.readRate, options.seed);
