@@ -1,7 +1,9 @@
 package io.cachepipe.sidecar.bench;
 
+import io.cachepipe.sidecar.demo.CeilingBenchmark;
 import io.cachepipe.sidecar.demo.HotKeyBenchmark;
 import io.cachepipe.sidecar.demo.LatencyBenchmark;
+import io.cachepipe.sidecar.demo.StalenessBenchmark;
 import io.cachepipe.sidecar.demo.WarmerBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +19,9 @@ import picocli.CommandLine.Spec;
       LatencyBenchmark.class,
       EvictionCostBenchmark.class,
       HotKeyBenchmark.class,
-      WarmerBenchmark.class
+      WarmerBenchmark.class,
+      CeilingBenchmark.class,
+      StalenessBenchmark.class
     })
 public final class BenchCommand implements Runnable {
 

@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.demo;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -40,6 +41,14 @@ public final class DemoOptions {
       description =
           "Use this Redis (redis://host:port) instead of a redis-server child. Its cp:* keys are deleted first.")
   String redis;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Pipeline settings from this properties file (as `run --config`); the servers' addresses"
+              + " and the run's own settings override it, and it the environment's.")
+  Path config;
 
   @Option(
       names = "--write-rate",

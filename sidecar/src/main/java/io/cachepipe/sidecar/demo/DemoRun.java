@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -60,7 +61,7 @@ final class DemoRun {
   static Report run(DemoOptions options, Set<Stage> stages, PrintStream out) throws Exception {
     try (DemoServers servers = DemoServers.start(options, out)) {
       if (servers.externalRedis) {
-        clearCachepipeKeys(servers.redisUri);
+        clearKeys(servers.redisUri, CacheKeys.PREFIX);
       }
       Settings settings = settings(servers, options, Map.of());
       try (DemoDatabase db = seededDatabase(servers, options, 8)) {
@@ -77,7 +78,8 @@ final class DemoRun {
           firstRoundTrip(pipeline, db);
           DemoProgress progress = new DemoProgress(pipeline, cache, out);
           try (DemoWorkload workload =
-              new DemoWorkload(db, cache, seededUsers, db.maxId("posts"))) {
+              new DemoWorkload(
+                  db, DemoWorkload.throughCache(cache, db), seededUsers, db.maxId("posts"))) {
             workload.start(2, options.writeRate, 2, options.readRate, options.seed);
             progress.runFor(options.duration, options.warmup, failure, workload);
           }
@@ -123,16 +125,17 @@ final class DemoRun {
   }
 
   /**
-   * Deletes every cachepipe key, so that a demo on an external Redis starts from nothing. (It scans
-   * the keyspace, which is fine before a demo and never done on the eviction path.)
+   * Deletes every key starting with {@code prefix} (cachepipe's: {@link CacheKeys#PREFIX}), so that
+   * a demo on an external Redis starts from nothing. (It scans the keyspace, which is fine before a
+   * demo and never done on the eviction path.)
    */
-  private static void clearCachepipeKeys(String redisUri) {
+  static void clearKeys(String redisUri, String prefix) {
     RedisClient client = RedisClient.create(redisUri);
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       RedisCommands<String, String> redis = connection.sync();
       ScanCursor cursor = ScanCursor.INITIAL;
       do {
-        var page = redis.scan(cursor, ScanArgs.Builder.matches(CacheKeys.PREFIX + "*").limit(1000));
+        var page = redis.scan(cursor, ScanArgs.Builder.matches(prefix + "*").limit(1000));
         if (!page.getKeys().isEmpty()) {
           redis.unlink(page.getKeys().toArray(String[]::new));
         }
@@ -191,8 +194,8 @@ final class DemoRun {
   }
 
   /**
-   * The pipeline's settings on {@code servers}, with {@code overrides} on top, checked as {@code
-   * run} checks them.
+   * The pipeline's settings on {@code servers}, with {@code overrides} on top of the demo's own and
+   * those on top of the environment and {@code --config}, checked as {@code run} checks them.
    */
   static Settings settings(DemoServers servers, DemoOptions options, Map<String, String> overrides)
       throws Exception {
@@ -208,8 +211,8 @@ final class DemoRun {
     values.put(InvalidatorConfig.STATE_DIR.name(), stateDir.toString());
     values.put(AdminConfig.PORT.name(), Integer.toString(options.adminPort));
     values.putAll(overrides);
-    // The environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1, ...).
-    Settings settings = Settings.load(null, System.getenv(), values);
+    // A --config file or the environment may tune any other key (CACHEPIPE_CDC_POLL_INTERVAL_MS=1).
+    Settings settings = Settings.load(options.config, System.getenv(), values);
     SidecarConfig.validate(settings);
     if (Connections.from(settings).redisCluster()) {
       // Its readers, audit and key cleanup talk to one server.
@@ -223,10 +226,29 @@ final class DemoRun {
   }
 
   /**
+   * Starts every stage on {@code settings} and waits until capture streams, each stage is ready and
+   * a first change went through ({@link #firstRoundTrip}); a stage's failure completes {@code
+   * failure}.
+   */
+  static Pipeline startPipeline(
+      Settings settings, DemoDatabase db, CompletableFuture<Throwable> failure) throws Exception {
+    Pipeline pipeline = Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+    try {
+      pipeline.capture().awaitStarted(Duration.ofSeconds(60));
+      pipeline.awaitReady(Duration.ofSeconds(60));
+      firstRoundTrip(pipeline, db);
+      return pipeline;
+    } catch (Exception e) {
+      pipeline.close();
+      throw e;
+    }
+  }
+
+  /**
    * Commits one change and waits until it was evicted: the first change through a fresh pipeline
    * takes about a second (connections, class loading), which is start-up, not latency.
    */
-  static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
+  private static void firstRoundTrip(Pipeline pipeline, DemoDatabase db) throws Exception {
     long before = pipeline.invalidator().metrics().evictions();
     touchMarker(db);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The demo application: writers that insert, update, move and delete posts and rename users, and
- * readers that read authors' stats through the cache-client, both at a fixed rate. Reads favour a
- * hot set of authors, as real traffic does.
+ * readers that read authors' stats through a {@link StatsReader} (the cache-client's {@link
+ * #throughCache}), both at a fixed rate. Reads favour a hot set of authors, as real traffic does.
  */
 final class DemoWorkload implements AutoCloseable {
 
@@ -27,7 +27,7 @@ final class DemoWorkload implements AutoCloseable {
   static final Duration STATS_TTL = Duration.ofMinutes(5);
 
   private final DemoDatabase db;
-  private final CacheClient cache;
+  private final StatsReader reader;
   private final long users;
   private final AtomicLong maxPostId;
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -36,9 +36,15 @@ final class DemoWorkload implements AutoCloseable {
   final LongAdder reads = new LongAdder();
   final LongAdder errors = new LongAdder();
 
-  DemoWorkload(DemoDatabase db, CacheClient cache, long users, long maxPostId) {
+  /** How the application reads an author's stats: through the cache-client, or another cache. */
+  @FunctionalInterface
+  interface StatsReader {
+    UserStats read(long authorId) throws Exception;
+  }
+
+  DemoWorkload(DemoDatabase db, StatsReader reader, long users, long maxPostId) {
     this.db = db;
-    this.cache = cache;
+    this.reader = reader;
     this.users = users;
     this.maxPostId = new AtomicLong(maxPostId);
   }
@@ -56,21 +62,22 @@ final class DemoWorkload implements AutoCloseable {
     threads.forEach(Thread::start);
   }
 
-  /** A user's stats, through the cache, as the application reads them. */
-  UserStats readStats(long authorId) {
-    return cache.get(
-        CacheKeys.entry("user_stats", authorId),
-        List.of("user:" + authorId),
-        STATS_TTL,
-        () -> db.userStats(authorId),
-        UserStats.class);
+  /** A user's stats through cachepipe's cache-client, as the application reads them. */
+  static StatsReader throughCache(CacheClient cache, DemoDatabase db) {
+    return authorId ->
+        cache.get(
+            CacheKeys.entry("user_stats", authorId),
+            List.of("user:" + authorId),
+            STATS_TTL,
+            () -> db.userStats(authorId),
+            UserStats.class);
   }
 
-  private void read(SplittableRandom random) {
+  private void read(SplittableRandom random) throws Exception {
     long hotAuthors = Math.max(1, users / 5);
     long author =
         random.nextInt(10) < 8 ? 1 + random.nextLong(hotAuthors) : 1 + random.nextLong(users);
-    readStats(author);
+    reader.read(author);
     reads.increment();
   }
 

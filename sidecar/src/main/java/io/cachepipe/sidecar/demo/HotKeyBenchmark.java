@@ -10,7 +10,6 @@ import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.Stage;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,7 +18,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,12 +111,8 @@ public final class HotKeyBenchmark implements Callable<Integer> {
       try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 8)) {
         long[] hotPosts = postsOf(db, HOT_AUTHOR);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        try (Pipeline pipeline =
-                Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete);
+        try (Pipeline pipeline = DemoRun.startPipeline(settings, db, failure);
             CacheClient cache = CacheClient.create(servers.redisUri)) {
-          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
-          pipeline.awaitReady(Duration.ofSeconds(60));
-          DemoRun.firstRoundTrip(pipeline, db);
           return storm(settings, pipeline, cache, db, hotPosts, delayMillis, failure, out);
         }
       }

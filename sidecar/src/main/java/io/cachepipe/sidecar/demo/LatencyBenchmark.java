@@ -2,30 +2,18 @@ package io.cachepipe.sidecar.demo;
 
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
-import io.cachepipe.invalidator.InvalidatorMetrics;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.Pipeline;
-import io.cachepipe.sidecar.Stage;
 import io.cachepipe.sidecar.bench.ProcessCpu;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Array;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
-import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +25,8 @@ import picocli.CommandLine.Option;
  * <p>Latency is the invalidator's own measure: from a change's commit time (PostgreSQL's clock) to
  * the moment Redis applied the eviction step that covers it (this machine's clock: the same one).
  * It counts every change applied from the end of the warm-up until the backlog has drained after
- * the writers stopped, so a backlog that builds up is measured, not cut off.
+ * the writers stopped, so a backlog that builds up is measured, not cut off. Each rate is one
+ * {@link LoadStep}.
  */
 @Command(
     name = "latency",
@@ -47,7 +36,7 @@ import picocli.CommandLine.Option;
           + " sweeps them in turn) of single-row updates, or of --rows-per-tx-row transactions, for"
           + " --duration each after --warmup. Prints progress every second; --json ends with one"
           + " JSON object (achieved_rate, p50_ms, p99_ms, p999_ms, max_ms, drain_ms, cpu per"
-          + " process, per rate)."
+          + " process, rss_peak_mb of this JVM, which runs the stages and the writers, per rate)."
     })
 public final class LatencyBenchmark implements Callable<Integer> {
 
@@ -99,17 +88,15 @@ public final class LatencyBenchmark implements Callable<Integer> {
     try (DemoServers servers = DemoServers.start(options, out)) {
       Settings settings = DemoRun.settings(servers, options, Map.of());
       try (DemoDatabase db = DemoRun.seededDatabase(servers, options, 64)) {
-        long posts = db.maxId("posts");
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        try (Pipeline pipeline =
-            Pipeline.start(settings, EnumSet.allOf(Stage.class), failure::complete)) {
-          pipeline.capture().awaitStarted(Duration.ofSeconds(60));
-          pipeline.awaitReady(Duration.ofSeconds(60));
-          DemoRun.firstRoundTrip(pipeline, db);
-          ProcessCpu cpu = new ProcessCpu(servers.processes());
+        try (Pipeline pipeline = DemoRun.startPipeline(settings, db, failure)) {
+          LoadStep step =
+              new LoadStep(
+                  settings, pipeline, db, new ProcessCpu(servers.processes()), failure, out);
           for (double rate : rates) {
             Map<String, Object> result =
-                runRate(rate, settings, pipeline, db, posts, cpu, failure, out);
+                step.run(rate, rowsPerTx, writers, options.seed, options.warmup, options.duration)
+                    .figures();
             out.println("result: " + DemoProgress.oneLine(result));
             results.add(result);
             if (failure.isDone()) {
@@ -156,130 +143,5 @@ public final class LatencyBenchmark implements Callable<Integer> {
             ((Number) summary.get("rows_per_tx")).intValue()));
     out.println("plot: " + svg.toAbsolutePath());
     return 0;
-  }
-
-  private Map<String, Object> runRate(
-      double rate,
-      Settings settings,
-      Pipeline pipeline,
-      DemoDatabase db,
-      long posts,
-      ProcessCpu cpu,
-      CompletableFuture<Throwable> failure,
-      PrintStream out)
-      throws Exception {
-    double txRate = rate / rowsPerTx;
-    int connections = writers > 0 ? writers : (int) Math.max(2, Math.ceil(txRate / 1500));
-    AtomicBoolean running = new AtomicBoolean(true);
-    LongAdder rows = new LongAdder();
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < connections; w++) {
-      threads.add(writer(w, txRate / connections, posts, db, running, rows, failure));
-    }
-    InvalidatorMetrics metrics = pipeline.invalidator().metrics();
-    out.printf(
-        "== %.0f changes/s (%d-row transactions, %d writers): warm-up %ss%n",
-        rate, rowsPerTx, connections, options.warmup.toSeconds());
-    Thread.sleep(options.warmup.toMillis());
-    metrics.latency().interval(); // forget the warm-up
-    Histogram total = new Histogram(3_600_000_000L, 3);
-    long rowsAtStart = rows.sum();
-    long start = System.nanoTime();
-    cpu.mark();
-    Map<String, Double> cores = new LinkedHashMap<>();
-    int seconds = 0;
-    while (System.nanoTime() - start < options.duration.toNanos() && !failure.isDone()) {
-      LockSupport.parkNanos(1_000_000_000L - (System.nanoTime() - start) % 1_000_000_000L);
-      seconds++;
-      Histogram second = metrics.latency().interval();
-      total.add(second);
-      Map<String, Double> now = cpu.coresSinceMark();
-      now.forEach((name, c) -> cores.merge(name, c, Double::sum));
-      out.printf(
-          "[%3ds] rows=%d latency p50=%.1fms p99=%.1fms max=%.1fms cpu=%s%n",
-          seconds,
-          rows.sum() - rowsAtStart,
-          second.getValueAtPercentile(50) / 1000.0,
-          second.getValueAtPercentile(99) / 1000.0,
-          second.getMaxValue() / 1000.0,
-          now);
-    }
-    double elapsed = (System.nanoTime() - start) / 1e9;
-    long committed = rows.sum() - rowsAtStart;
-    running.set(false);
-    for (Thread t : threads) {
-      t.join();
-    }
-    long drainStart = System.nanoTime();
-    DemoRun.drain(settings, pipeline, db);
-    long drainMillis = (System.nanoTime() - drainStart) / 1_000_000;
-    total.add(metrics.latency().interval());
-
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("rate", rate);
-    result.put("achieved_rate", Math.round(committed / elapsed));
-    result.put("duration_s", Math.round(elapsed));
-    result.put("changes_measured", total.getTotalCount());
-    result.put("p50_ms", ms(total.getValueAtPercentile(50)));
-    result.put("p99_ms", ms(total.getValueAtPercentile(99)));
-    result.put("p999_ms", ms(total.getValueAtPercentile(99.9)));
-    result.put("max_ms", ms(total.getMaxValue()));
-    result.put("drain_ms", drainMillis);
-    Map<String, Double> meanCores = new LinkedHashMap<>();
-    int n = Math.max(1, seconds);
-    cores.forEach((name, c) -> meanCores.put(name, Math.round(c / n * 100) / 100.0));
-    result.put("cpu_cores", meanCores);
-    return result;
-  }
-
-  private Thread writer(
-      int index,
-      double txPerSecond,
-      long posts,
-      DemoDatabase db,
-      AtomicBoolean running,
-      LongAdder rows,
-      CompletableFuture<Throwable> failure) {
-    Thread t =
-        new Thread(
-            () -> {
-              SplittableRandom random = new SplittableRandom(options.seed + index);
-              String sql =
-                  rowsPerTx == 1
-                      ? "UPDATE posts SET view_count = view_count + 1 WHERE id = ?"
-                      : "UPDATE posts SET view_count = view_count + 1 WHERE id = ANY (?)";
-              try (Connection c = db.connection();
-                  PreparedStatement st = c.prepareStatement(sql)) {
-                c.setAutoCommit(true);
-                long begin = System.nanoTime();
-                for (long i = 0; running.get(); i++) {
-                  long wait = begin + (long) (i * 1e9 / txPerSecond) - System.nanoTime();
-                  if (wait > 0) {
-                    LockSupport.parkNanos(wait);
-                  }
-                  if (rowsPerTx == 1) {
-                    st.setLong(1, 1 + random.nextLong(posts));
-                  } else {
-                    Long[] ids = new Long[rowsPerTx];
-                    for (int k = 0; k < rowsPerTx; k++) {
-                      ids[k] = 1 + random.nextLong(posts);
-                    }
-                    Array array = c.createArrayOf("bigint", ids);
-                    st.setArray(1, array);
-                  }
-                  rows.add(st.executeUpdate());
-                }
-              } catch (Exception e) {
-                failure.complete(e);
-              }
-            },
-            "bench-writer-" + index);
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  private static double ms(long micros) {
-    return Math.round(micros / 10.0) / 100.0;
   }
 }
