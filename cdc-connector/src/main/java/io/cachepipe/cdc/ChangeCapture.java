@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A batch is marked processed only after Kafka acknowledged every record of it (acks=all), so
  * the engine's offsets, and the slot position confirmed to PostgreSQL, never pass a change that is
- * not safely in Kafka: a crash replays, it never skips.
+ * not safely in Kafka: a crash replays, it never skips. A slot found dropped or invalidated at
+ * start is recreated and the cache flushed before streaming ({@link SlotRecovery}).
  */
 public final class ChangeCapture implements AutoCloseable {
 
@@ -61,6 +62,7 @@ public final class ChangeCapture implements AutoCloseable {
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Consumer<Throwable> onFailure;
   private final SlotLeadership leadership;
+  private final SlotRecovery recovery;
   private volatile boolean closing;
   private volatile boolean engineStopped;
   private volatile boolean engineRunning;
@@ -105,6 +107,7 @@ public final class ChangeCapture implements AutoCloseable {
               return t;
             });
     this.leadership = new SlotLeadership(connections, config.slotName());
+    this.recovery = new SlotRecovery(settings, connections, config, stats);
     Duration standbyPoll = config.standbyPoll();
     runner.execute(
         () -> {
@@ -117,6 +120,12 @@ public final class ChangeCapture implements AutoCloseable {
             return;
           }
           standby = false;
+          try {
+            recovery.ensureSlot();
+          } catch (SQLException | RuntimeException e) {
+            engineCompleted(false, "cannot check the replication slot: " + e.getMessage(), e);
+            return;
+          }
           synchronized (this) { // against close(): the engine runs only if close() will stop it
             if (closing) {
               return;
@@ -206,6 +215,7 @@ public final class ChangeCapture implements AutoCloseable {
       closing = true;
       running = engineRunning;
     }
+    recovery.close();
     try {
       if (running && !engineStopped) {
         closeEngine();
