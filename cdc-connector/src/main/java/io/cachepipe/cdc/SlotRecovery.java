@@ -72,7 +72,13 @@ final class SlotRecovery implements AutoCloseable {
       if (state == SlotState.LOST) {
         execute(db, "SELECT pg_drop_replication_slot(?)", slot);
       }
-      execute(db, "SELECT pg_create_logical_replication_slot(?, 'pgoutput')", slot);
+      // With the plugin the engine will stream with; it finds the slot and uses it.
+      try (PreparedStatement st =
+          db.prepareStatement("SELECT pg_create_logical_replication_slot(?, ?)")) {
+        st.setString(1, slot);
+        st.setString(2, config.passThrough().getOrDefault("plugin.name", "pgoutput"));
+        st.executeQuery().close();
+      }
     }
     boolean firstStart = state == SlotState.MISSING && !offsetsStored();
     CacheFlush.Flushed flushed;
