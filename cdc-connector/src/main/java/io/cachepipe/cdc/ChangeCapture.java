@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -56,7 +57,7 @@ public final class ChangeCapture implements AutoCloseable {
 
   private final ChangePublisher publisher;
   private final List<String> tables;
-  private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+  private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private final ExecutorService runner;
   private final CaptureStats stats = new CaptureStats();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -85,20 +86,6 @@ public final class ChangeCapture implements AutoCloseable {
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
     this.publisher = new ChangePublisher(topics, settings, stats, config.watermarkInterval());
-    this.engine =
-        DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumProperties.build(config, connections, topics, tables, kafkaClient))
-            .using(
-                new DebeziumEngine.ConnectorCallback() {
-                  @Override
-                  public void taskStarted() {
-                    LOG.info("capturing {} through slot {}", tables, config.slotName());
-                    started.complete(null);
-                  }
-                })
-            .using(this::engineCompleted)
-            .notifying(publisher::handleBatch)
-            .build();
     this.runner =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -120,8 +107,12 @@ public final class ChangeCapture implements AutoCloseable {
             return;
           }
           standby = false;
+          Properties properties =
+              DebeziumProperties.build(config, connections, topics, tables, kafkaClient);
           try {
-            recovery.ensureSlot();
+            if (recovery.ensureSlot()) {
+              DebeziumProperties.resumeAtRecreatedSlot(properties);
+            }
           } catch (SQLException | RuntimeException e) {
             engineCompleted(false, "cannot check the replication slot: " + e.getMessage(), e);
             return;
@@ -130,10 +121,28 @@ public final class ChangeCapture implements AutoCloseable {
             if (closing) {
               return;
             }
+            engine = engine(properties, config.slotName());
             engineRunning = true;
           }
           engine.run();
         });
+  }
+
+  private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine(
+      Properties properties, String slot) {
+    return DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+        .using(properties)
+        .using(
+            new DebeziumEngine.ConnectorCallback() {
+              @Override
+              public void taskStarted() {
+                LOG.info("capturing {} through slot {}", tables, slot);
+                started.complete(null);
+              }
+            })
+        .using(this::engineCompleted)
+        .notifying(publisher::handleBatch)
+        .build();
   }
 
   /**

@@ -56,8 +56,12 @@ final class SlotRecovery implements AutoCloseable {
     this.stats = stats;
   }
 
-  /** Checks the slot; recreates it and flushes the cache if it was missing or lost. */
-  void ensureSlot() throws SQLException {
+  /**
+   * Checks the slot; recreates it and flushes the cache if it was missing or lost.
+   *
+   * @return whether the slot was created anew, so that offsets stored before no longer apply
+   */
+  boolean ensureSlot() throws SQLException {
     String slot = config.slotName();
     SlotState state;
     try (Connection db =
@@ -67,7 +71,7 @@ final class SlotRecovery implements AutoCloseable {
             connections.postgresPassword())) {
       state = state(db, slot);
       if (state == SlotState.PRESENT) {
-        return;
+        return false;
       }
       if (state == SlotState.LOST) {
         execute(db, "SELECT pg_drop_replication_slot(?)", slot);
@@ -84,7 +88,7 @@ final class SlotRecovery implements AutoCloseable {
     CacheFlush.Flushed flushed;
     synchronized (this) {
       if (closed) {
-        return;
+        return true;
       }
       flush = CacheFlush.open(settings);
     }
@@ -101,7 +105,7 @@ final class SlotRecovery implements AutoCloseable {
           slot,
           flushed.tags(),
           flushed.epoch());
-      return;
+      return true;
     }
     stats.slotLosses.increment();
     LOG.warn(
@@ -111,6 +115,7 @@ final class SlotRecovery implements AutoCloseable {
         state == SlotState.LOST ? "invalidated (wal_status lost)" : "dropped",
         flushed.tags(),
         flushed.epoch());
+    return true;
   }
 
   static SlotState state(Connection db, String slot) throws SQLException {
@@ -137,6 +142,10 @@ final class SlotRecovery implements AutoCloseable {
   private boolean offsetsStored() {
     Map<String, Object> client = KafkaClients.shared(settings);
     try (Admin admin = Admin.create(client)) {
+      // Asked first: offsets of a topic that does not exist make the client log an error.
+      if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(config.offsetsTopic())) {
+        return false;
+      }
       TopicPartition partition = new TopicPartition(config.offsetsTopic(), 0);
       long end =
           admin

@@ -7,7 +7,6 @@ import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -62,9 +61,7 @@ class FaultIT {
 
   @BeforeAll
   static void startServersAndSidecar() throws Exception {
-    Path dir = Path.of("target", "fault-it").toAbsolutePath();
-    deleteRecursively(dir); // a previous run's log and Streams state, of servers long gone
-    Files.createDirectories(dir);
+    Path dir = FaultSuite.freshDirectory("fault-it");
     servers = FaultServers.start();
     suite = new FaultSuite(servers, dir);
     seedBigTransactionRows();
@@ -350,16 +347,6 @@ class FaultIT {
           .isPositive()
           .isLessThan(BIG_TRANSACTION_ROWS / 10);
       assertNothingLostNothingStale(result);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws java.io.IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
     }
   }
 

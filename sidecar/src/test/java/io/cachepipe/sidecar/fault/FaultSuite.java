@@ -60,8 +60,14 @@ final class FaultSuite implements AutoCloseable {
   private EvictionLog evictions;
 
   FaultSuite(FaultServers servers, Path dir) throws IOException {
+    this(servers, dir, Map.of());
+  }
+
+  /** With {@code extra} settings on top of the suite's. */
+  FaultSuite(FaultServers servers, Path dir, Map<String, String> extra) throws IOException {
     this.servers = servers;
     Map<String, String> config = config(servers, dir);
+    config.putAll(extra);
     this.settings = Settings.of(config);
     this.topics = Topics.from(settings);
     Path file = dir.resolve("cachepipe.properties");
@@ -118,6 +124,22 @@ final class FaultSuite implements AutoCloseable {
     c.put("kafka.eviction.consumer.session.timeout.ms", "10000");
     c.put("kafka.consumer.session.timeout.ms", "10000");
     return c;
+  }
+
+  /**
+   * {@code target/<name>}, emptied of a previous run's log and Streams state (of servers long
+   * gone).
+   */
+  static Path freshDirectory(String name) throws IOException {
+    Path dir = Path.of("target", name).toAbsolutePath();
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    return Files.createDirectories(dir);
   }
 
   /** Starts the sidecar if it does not run (a test before may have left it dead). */
