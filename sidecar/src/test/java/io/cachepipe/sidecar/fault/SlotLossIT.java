@@ -120,7 +120,12 @@ class SlotLossIT {
       extra.put("covered_by_flush", s.coveredByFlush());
       extra.put("slot_lost_metric", slotLost);
       extra.put("epoch", epochGauge);
-      FaultResult result = s.finish(action, extra);
+      FaultResult result =
+          s.finish(
+              action
+                  + "; the writes committed before the flush that were never evicted on their own"
+                  + " (covered_by_flush) are not counted lost: the flush evicted every entry",
+              extra);
 
       assertThat(staleBeforeRestart)
           .as("the missed writes made cached entries stale (else this test could not fail)")
