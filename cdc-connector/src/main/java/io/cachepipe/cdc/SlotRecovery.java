@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * CacheFlush}: the epoch is bumped, which fences fills whose versions were read before, and every
  * registered tag is evicted), and only then does the engine stream. A missing slot with no stored
  * offsets is a first start: flushed too (entries cached before capture began cannot be known
- * fresh), logged at INFO rather than as a loss.
+ * fresh), logged at INFO rather than as a loss. If the flush fails, the new slot is dropped again
+ * so that the next start flushes (a process killed during the flush leaves it, though).
  */
 final class SlotRecovery implements AutoCloseable {
 
@@ -64,6 +65,7 @@ final class SlotRecovery implements AutoCloseable {
   boolean ensureSlot() throws SQLException {
     String slot = config.slotName();
     SlotState state;
+    boolean firstStart;
     try (Connection db =
         DriverManager.getConnection(
             connections.postgresUrl(),
@@ -73,6 +75,7 @@ final class SlotRecovery implements AutoCloseable {
       if (state == SlotState.PRESENT) {
         return false;
       }
+      firstStart = state == SlotState.MISSING && !offsetsStored();
       if (state == SlotState.LOST) {
         execute(db, "SELECT pg_drop_replication_slot(?)", slot);
       }
@@ -84,18 +87,24 @@ final class SlotRecovery implements AutoCloseable {
         st.executeQuery().close();
       }
     }
-    boolean firstStart = state == SlotState.MISSING && !offsetsStored();
     CacheFlush.Flushed flushed;
-    synchronized (this) {
-      if (closed) {
-        return true;
-      }
-      flush = CacheFlush.open(settings);
-    }
     try {
-      flushed = flush.flushAll();
-    } finally {
-      flush.close();
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("closed before the cache was flushed");
+        }
+        flush = CacheFlush.open(settings);
+      }
+      try {
+        flushed = flush.flushAll();
+      } finally {
+        flush.close();
+      }
+    } catch (RuntimeException e) {
+      // The next start must find the slot missing again and flush then: a slot left behind would
+      // pass for one that never lost a change.
+      dropSlot(slot, e);
+      throw e;
     }
     stats.epoch = flushed.epoch();
     if (firstStart) {
@@ -116,6 +125,18 @@ final class SlotRecovery implements AutoCloseable {
         flushed.tags(),
         flushed.epoch());
     return true;
+  }
+
+  private void dropSlot(String slot, RuntimeException failure) {
+    try (Connection db =
+        DriverManager.getConnection(
+            connections.postgresUrl(),
+            connections.postgresUser(),
+            connections.postgresPassword())) {
+      execute(db, "SELECT pg_drop_replication_slot(?)", slot);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   static SlotState state(Connection db, String slot) throws SQLException {
