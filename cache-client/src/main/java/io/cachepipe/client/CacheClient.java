@@ -376,19 +376,17 @@ public final class CacheClient implements AutoCloseable {
   }
 
   /**
-   * Reads the current versions of {@code tags}. Call it BEFORE reading the value from the source of
-   * truth, then {@link #fill} with the result.
+   * Reads the current versions of {@code tags} and the cache epoch. Call it BEFORE reading the
+   * value from the source of truth, then {@link #fill} with the result.
    */
   public TagVersions versions(Collection<String> tags) {
     List<String> tagList = List.copyOf(tags);
-    List<String> versions = new ArrayList<>(tagList.size());
-    if (!tagList.isEmpty()) {
-      String[] keys = TagVersions.keysOf(tagList).toArray(String[]::new);
-      for (KeyValue<String, String> kv : redis().mget(keys)) {
-        versions.add(kv.getValueOrElse("0"));
-      }
+    List<String> keys = TagVersions.keysOf(tagList);
+    List<String> versions = new ArrayList<>(keys.size());
+    for (KeyValue<String, String> kv : redis().mget(keys.toArray(String[]::new))) {
+      versions.add(kv.getValueOrElse("0"));
     }
-    return new TagVersions(tagList, versions, System.nanoTime());
+    return new TagVersions(tagList, keys, versions, System.nanoTime());
   }
 
   /**
@@ -429,22 +427,26 @@ public final class CacheClient implements AutoCloseable {
   record FillCall(String[] keys, String[] args) {}
 
   /**
-   * The fill script's keys (the entry, then each tag's version, then each tag's registry) and
-   * arguments (the value, the TTL in milliseconds, the tag count, then each tag's version read).
+   * The fill script's keys (the entry, then each version key, then each tag's registry) and
+   * arguments (the value, the TTL in milliseconds, the version count, the registry count, then each
+   * version read).
    */
   static FillCall fillCall(String key, TagVersions versions, Duration ttl, String json) {
-    int n = versions.tags().size();
-    String[] keys = new String[1 + 2 * n];
-    String[] args = new String[3 + n];
+    int n = versions.versionKeys().size();
+    int m = versions.tags().size();
+    String[] keys = new String[1 + n + m];
+    String[] args = new String[4 + n];
     keys[0] = key;
     args[0] = json;
     args[1] = Long.toString(Math.max(1, ttl.toMillis()));
     args[2] = Integer.toString(n);
+    args[3] = Integer.toString(m);
     for (int i = 0; i < n; i++) {
-      String tag = versions.tags().get(i);
-      keys[1 + i] = CacheKeys.tagVersion(tag);
-      keys[1 + n + i] = CacheKeys.tagRegistry(tag);
-      args[3 + i] = versions.versions().get(i);
+      keys[1 + i] = versions.versionKeys().get(i);
+      args[4 + i] = versions.versions().get(i);
+    }
+    for (int j = 0; j < m; j++) {
+      keys[1 + n + j] = CacheKeys.tagRegistry(versions.tags().get(j));
     }
     return new FillCall(keys, args);
   }

@@ -127,6 +127,21 @@ class CacheClientIT {
   }
 
   @Test
+  void aFillAfterTheEpochMovedIsRejected() {
+    TagVersions versions = client.versions(List.of("user:42"));
+    assertThat(versions.versionKeys()).contains(CacheKeys.epoch());
+    // The cache was flushed (the replication slot was lost) while the reader loaded.
+    redis.incr(CacheKeys.epoch());
+
+    assertThat(client.fill(KEY, versions, TTL, new UserStats(3, 120))).isFalse();
+    assertThat(redis.exists(KEY, CacheKeys.tagRegistry("user:42"))).isZero();
+
+    TagVersions after = client.versions(List.of("user:42"));
+    assertThat(client.fill(KEY, after, TTL, new UserStats(4, 130))).isTrue();
+    assertThat(redis.smembers(CacheKeys.tagRegistry("user:42"))).containsExactly(KEY);
+  }
+
+  @Test
   void aFillWithUnchangedVersionsIsWritten() {
     TagVersions versions = client.versions(TAGS);
 

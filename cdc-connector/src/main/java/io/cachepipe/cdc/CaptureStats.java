@@ -10,7 +10,9 @@ public final class CaptureStats {
   final LongAdder captured = new LongAdder();
   final LongAdder deadLettered = new LongAdder();
   private final Map<String, LongAdder> capturedByTable = new ConcurrentHashMap<>();
+  final LongAdder slotLosses = new LongAdder();
   volatile long lastLsn;
+  volatile long epoch;
 
   void recordCaptured(String table) {
     capturedByTable.computeIfAbsent(table, t -> new LongAdder()).increment();
@@ -33,6 +35,19 @@ public final class CaptureStats {
   /** Records that could not be mapped and went to the dead-letter topic. */
   public long deadLettered() {
     return deadLettered.sum();
+  }
+
+  /**
+   * Starts that found the replication slot dropped or invalidated, so that changes may have been
+   * missed and the cache was flushed.
+   */
+  public long slotLosses() {
+    return slotLosses.sum();
+  }
+
+  /** The cache epoch this connector set when it last flushed the cache; 0 if it never did. */
+  public long epoch() {
+    return epoch;
   }
 
   /** LSN of the newest change acknowledged by Kafka. */

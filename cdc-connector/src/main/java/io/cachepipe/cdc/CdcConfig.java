@@ -71,8 +71,11 @@ public record CdcConfig(
           "cachepipe.cdc.heartbeat.interval.ms",
           10_000,
           0,
-          "Heartbeat period that lets the slot advance while watched tables are idle (0 = off:"
-              + " the slot then pins WAL while other tables are written).");
+          "Heartbeat period that lets the slot advance while watched tables are idle: each"
+              + " heartbeat writes a tiny logical decoding message (pg_logical_emit_message) that"
+              + " the connector streams and confirms. The slot then retains about this much WAL"
+              + " plus PostgreSQL's 15 s snapshot interval. 0 = off: the slot pins all the WAL"
+              + " other tables write while the watched ones are idle.");
   public static final ConfigField<String> OFFSETS_TOPIC =
       ConfigField.string(
           "cachepipe.cdc.offsets.topic",

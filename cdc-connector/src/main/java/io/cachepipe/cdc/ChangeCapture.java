@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A batch is marked processed only after Kafka acknowledged every record of it (acks=all), so
  * the engine's offsets, and the slot position confirmed to PostgreSQL, never pass a change that is
- * not safely in Kafka: a crash replays, it never skips.
+ * not safely in Kafka: a crash replays, it never skips. A slot found dropped or invalidated at
+ * start is recreated and the cache flushed before streaming ({@link SlotRecovery}).
  */
 public final class ChangeCapture implements AutoCloseable {
 
@@ -55,12 +57,13 @@ public final class ChangeCapture implements AutoCloseable {
 
   private final ChangePublisher publisher;
   private final List<String> tables;
-  private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+  private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
   private final ExecutorService runner;
   private final CaptureStats stats = new CaptureStats();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final Consumer<Throwable> onFailure;
   private final SlotLeadership leadership;
+  private final SlotRecovery recovery;
   private volatile boolean closing;
   private volatile boolean engineStopped;
   private volatile boolean engineRunning;
@@ -83,20 +86,6 @@ public final class ChangeCapture implements AutoCloseable {
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
     this.publisher = new ChangePublisher(topics, settings, stats, config.watermarkInterval());
-    this.engine =
-        DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumProperties.build(config, connections, topics, tables, kafkaClient))
-            .using(
-                new DebeziumEngine.ConnectorCallback() {
-                  @Override
-                  public void taskStarted() {
-                    LOG.info("capturing {} through slot {}", tables, config.slotName());
-                    started.complete(null);
-                  }
-                })
-            .using(this::engineCompleted)
-            .notifying(publisher::handleBatch)
-            .build();
     this.runner =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -105,6 +94,7 @@ public final class ChangeCapture implements AutoCloseable {
               return t;
             });
     this.leadership = new SlotLeadership(connections, config.slotName());
+    this.recovery = new SlotRecovery(settings, connections, config, stats);
     Duration standbyPoll = config.standbyPoll();
     runner.execute(
         () -> {
@@ -117,14 +107,42 @@ public final class ChangeCapture implements AutoCloseable {
             return;
           }
           standby = false;
+          Properties properties =
+              DebeziumProperties.build(config, connections, topics, tables, kafkaClient);
+          try {
+            if (recovery.ensureSlot()) {
+              DebeziumProperties.resumeAtRecreatedSlot(properties);
+            }
+          } catch (SQLException | RuntimeException e) {
+            engineCompleted(false, "cannot check the replication slot: " + e.getMessage(), e);
+            return;
+          }
           synchronized (this) { // against close(): the engine runs only if close() will stop it
             if (closing) {
               return;
             }
+            engine = engine(properties, config.slotName());
             engineRunning = true;
           }
           engine.run();
         });
+  }
+
+  private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine(
+      Properties properties, String slot) {
+    return DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+        .using(properties)
+        .using(
+            new DebeziumEngine.ConnectorCallback() {
+              @Override
+              public void taskStarted() {
+                LOG.info("capturing {} through slot {}", tables, slot);
+                started.complete(null);
+              }
+            })
+        .using(this::engineCompleted)
+        .notifying(publisher::handleBatch)
+        .build();
   }
 
   /**
@@ -206,6 +224,7 @@ public final class ChangeCapture implements AutoCloseable {
       closing = true;
       running = engineRunning;
     }
+    recovery.close();
     try {
       if (running && !engineStopped) {
         closeEngine();

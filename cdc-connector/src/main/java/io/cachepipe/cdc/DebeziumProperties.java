@@ -19,6 +19,14 @@ final class DebeziumProperties {
   /** Prefix of heartbeat records' topics; such records only advance offsets. */
   static final String HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat";
 
+  /**
+   * What each heartbeat runs: a non-transactional logical decoding message with the prefix that the
+   * connector streams (and ChangePublisher skips), so the slot advances while the watched tables
+   * are idle.
+   */
+  static final String HEARTBEAT_QUERY =
+      "SELECT pg_logical_emit_message(false, '" + Watermark.MESSAGE_PREFIX + "', 'heartbeat')";
+
   /** Parameters of the JDBC URL that the connector takes as {@code database.<parameter>}. */
   static final List<String> TLS_PARAMETERS =
       List.of("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslfactory");
@@ -77,6 +85,13 @@ final class DebeziumProperties {
     p.setProperty("snapshot.mode", "no_data");
     p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
     p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
+    if (!config.heartbeatInterval().isZero()) {
+      // A heartbeat alone confirms no new position while the watched tables are idle (PostgreSQL
+      // sends nothing for other tables' transactions, and this LSN flush mode ignores keepalives):
+      // the slot would pin all the WAL that other tables write. A tiny logical decoding message
+      // reaches the connector through the slot; once processed, its position is confirmed.
+      p.setProperty("heartbeat.action.query", HEARTBEAT_QUERY);
+    }
     p.setProperty("tombstones.on.delete", "false");
     // Read-your-writes tokens emit a logical decoding message with this prefix after their commit;
     // the connector only needs the message's position (see ChangePublisher).
@@ -88,6 +103,25 @@ final class DebeziumProperties {
 
     config.passThrough().forEach(p::setProperty);
     return p;
+  }
+
+  /**
+   * Lets the engine give up offsets stored before the slot was created anew ({@link SlotRecovery}
+   * flushed the cache for the changes in between): Debezium refuses an offset older than its slot
+   * ("no longer available on the server") unless the snapshot mode snapshots on that data error;
+   * here that snapshot takes no data and streams from the new slot. Set only then, so a slot that
+   * was moved past the offsets any other way still stops the engine rather than skip changes.
+   */
+  static void resumeAtRecreatedSlot(Properties p) {
+    if (!"no_data".equals(p.getProperty("snapshot.mode"))) {
+      return; // a snapshot mode of the operator's own
+    }
+    p.setProperty("snapshot.mode", "configuration_based");
+    p.setProperty("snapshot.mode.configuration.based.snapshot.data", "false");
+    p.setProperty("snapshot.mode.configuration.based.snapshot.schema", "false");
+    p.setProperty("snapshot.mode.configuration.based.start.stream", "true");
+    p.setProperty("snapshot.mode.configuration.based.snapshot.on.schema.error", "false");
+    p.setProperty("snapshot.mode.configuration.based.snapshot.on.data.error", "true");
   }
 
   private static String decode(String urlParameter) {

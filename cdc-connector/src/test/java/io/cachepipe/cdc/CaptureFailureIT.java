@@ -76,6 +76,8 @@ class CaptureFailureIT {
     String prefix = TestServers.kafka().uniqueTopicPrefix(name);
     Map<String, String> s = new HashMap<>();
     s.put("kafka.bootstrap.servers", TestServers.kafka().bootstrapServers());
+    // A missing slot is created and the cache flushed before the engine streams.
+    s.put("cachepipe.redis.uri", TestServers.redis().uri());
     s.put("cachepipe.topic.changes", prefix + ".changes");
     s.put("cachepipe.topic.invalidations", prefix + ".invalidations");
     s.put("cachepipe.topic.evictions", prefix + ".evictions");

@@ -308,6 +308,8 @@ class ChangeCaptureIT {
     s.put("cachepipe.postgres.user", db.user());
     s.put("cachepipe.postgres.password", db.password());
     s.put("kafka.bootstrap.servers", TestServers.kafka().bootstrapServers());
+    // A missing slot is created and the cache flushed before the engine streams.
+    s.put("cachepipe.redis.uri", TestServers.redis().uri());
     s.put("cachepipe.topic.changes", topicPrefix + ".changes");
     s.put("cachepipe.topic.invalidations", topicPrefix + ".invalidations");
     s.put("cachepipe.topic.evictions", topicPrefix + ".evictions");

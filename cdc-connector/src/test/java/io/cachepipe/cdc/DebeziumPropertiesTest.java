@@ -38,6 +38,35 @@ class DebeziumPropertiesTest {
   }
 
   @Test
+  void heartbeatsEmitAMessageThroughTheSlotUnlessTheyAreOffOrReplaced() {
+    assertThat(build(Map.of()).getProperty("heartbeat.action.query"))
+        .isEqualTo("SELECT pg_logical_emit_message(false, 'cachepipe', 'heartbeat')");
+    assertThat(build(Map.of("cachepipe.cdc.heartbeat.interval.ms", "0")))
+        .doesNotContainKey("heartbeat.action.query");
+    assertThat(
+            build(Map.of("debezium.source.heartbeat.action.query", "UPDATE hb SET at = now()"))
+                .getProperty("heartbeat.action.query"))
+        .isEqualTo("UPDATE hb SET at = now()");
+  }
+
+  @Test
+  void afterTheSlotWasRecreatedStaleOffsetsGiveWayToTheSlotWithoutASnapshotOfData() {
+    Properties p = build(Map.of());
+    DebeziumProperties.resumeAtRecreatedSlot(p);
+
+    assertThat(p.getProperty("snapshot.mode")).isEqualTo("configuration_based");
+    assertThat(p.getProperty("snapshot.mode.configuration.based.snapshot.data")).isEqualTo("false");
+    assertThat(p.getProperty("snapshot.mode.configuration.based.start.stream")).isEqualTo("true");
+    assertThat(p.getProperty("snapshot.mode.configuration.based.snapshot.on.data.error"))
+        .isEqualTo("true");
+
+    Properties own = build(Map.of("debezium.source.snapshot.mode", "initial"));
+    DebeziumProperties.resumeAtRecreatedSlot(own);
+    assertThat(own.getProperty("snapshot.mode")).isEqualTo("initial");
+    assertThat(own).doesNotContainKey("snapshot.mode.configuration.based.snapshot.on.data.error");
+  }
+
+  @Test
   void offsetsAreKeptInKafkaUnderTheEnginesName() {
     Properties p = build(Map.of());
 

@@ -42,10 +42,12 @@ public class FillArgumentsBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    oneTag = new TagVersions(List.of("user:42"), List.of("17"), System.nanoTime());
+    List<String> one = List.of("user:42");
+    oneTag = new TagVersions(one, TagVersions.keysOf(one), List.of("17", "2"), System.nanoTime());
+    List<String> three = List.of("user:42", "post:7", "post:9");
     threeTags =
         new TagVersions(
-            List.of("user:42", "post:7", "post:9"), List.of("17", "3", "0"), System.nanoTime());
+            three, TagVersions.keysOf(three), List.of("17", "3", "0", "2"), System.nanoTime());
     json = Json.mapper().writeValueAsString(value);
   }
 

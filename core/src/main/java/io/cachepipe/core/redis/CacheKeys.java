@@ -9,7 +9,10 @@ package io.cachepipe.core.redis;
  *   <li>a tag's version, bumped by every eviction: {@code cp:tag:{<tag>}:v};
  *   <li>the read-your-writes watermark, the WAL position before which every committed change has
  *       been evicted: {@code cp:{watermark}}, and its parts, one per pair of changes and
- *       invalidations partitions: {@code cp:{watermark}:parts} (a hash).
+ *       invalidations partitions: {@code cp:{watermark}:parts} (a hash);
+ *   <li>the cache epoch, a version every fill checks besides its tags' and that nothing registers
+ *       under: {@code cp:{epoch}}. Bumping it fences every fill whose versions were read before, as
+ *       when the replication slot was lost and the whole cache is flushed.
  * </ul>
  *
  * <p>The tag sits in a Redis Cluster hash tag ({@code {...}}) so that a tag's registry and version
@@ -45,6 +48,15 @@ public final class CacheKeys {
   /** The read-your-writes watermark (a decimal LSN). */
   public static String watermark() {
     return PREFIX + "{watermark}";
+  }
+
+  /**
+   * The cache epoch (a decimal counter, missing = 0): read with the tags' versions before a value
+   * is loaded and checked by the fill like them, but with no registry. Bumped when changes may have
+   * been missed (the replication slot was lost), so that no fill of a value read before counts.
+   */
+  public static String epoch() {
+    return PREFIX + "{epoch}";
   }
 
   /** The watermark's parts: field {@code <invalidations partition>/<changes partition>}. */

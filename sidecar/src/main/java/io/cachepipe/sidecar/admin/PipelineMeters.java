@@ -29,6 +29,8 @@ final class PipelineMeters implements MeterBinder {
   static final String INVALIDATOR_CHANGES = "cachepipe.invalidator.changes";
   static final String DEAD_LETTERED = "cachepipe.dead.lettered";
   static final String SLOT_RETAINED_WAL = "cachepipe.cdc.slot.retained.wal";
+  static final String SLOT_LOST = "cachepipe.cdc.slot.lost";
+  static final String CACHE_EPOCH = "cachepipe.cdc.cache.epoch";
   static final String LATENCY = "cachepipe.commit.to.eviction";
   static final String EVICTIONS = "cachepipe.evictions";
   static final String KEYS_DELETED = "cachepipe.keys.deleted";
@@ -92,6 +94,14 @@ final class PipelineMeters implements MeterBinder {
         .register(registry);
     Gauge.builder("cachepipe.cdc.last.lsn", stats, CaptureStats::lastLsn)
         .description("LSN of the newest change acknowledged by Kafka")
+        .register(registry);
+    FunctionCounter.builder(SLOT_LOST, stats, CaptureStats::slotLosses)
+        .description(
+            "Starts that found the replication slot dropped or invalidated: changes may have been"
+                + " missed, so the cache was flushed")
+        .register(registry);
+    Gauge.builder(CACHE_EPOCH, stats, CaptureStats::epoch)
+        .description("The cache epoch this process set when it last flushed the cache (0 = never)")
         .register(registry);
     if (slot != null) {
       Gauge.builder(SLOT_RETAINED_WAL, slot, SlotLagProbe::retainedBytes)

@@ -64,6 +64,7 @@ final class FaultScenario implements AutoCloseable {
   private long faultStartNanos;
   private long faultEndNanos;
   private long recoveryMillis = -1;
+  private long flushedBeforeNanos = Long.MIN_VALUE;
 
   /**
    * @param index distinguishes the scenario's authors and post ids from every other scenario's
@@ -176,9 +177,7 @@ final class FaultScenario implements AutoCloseable {
    * Returns how long that took from the end of the fault.
    */
   long awaitRecovery(Duration timeout) {
-    List<String> tags =
-        new ArrayList<>(
-            load.committedBefore(faultEndNanos).stream().map(WriteLoad.Write::tag).toList());
+    List<String> tags = mustBeEvicted(load.committedBefore(faultEndNanos));
     tags.addAll(extraTags);
     await("the writes committed up to the end of " + fault + " are evicted, and a later one")
         .atMost(timeout)
@@ -193,6 +192,34 @@ final class FaultScenario implements AutoCloseable {
                                     && suite.evictions().evicted(w.tag())));
     recoveryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultEndNanos);
     return recoveryMillis;
+  }
+
+  /**
+   * Declares that the whole cache was flushed at {@code nanos} because changes were missed (the
+   * replication slot was lost): writes committed before it need no eviction of their own (the flush
+   * covered them; the audit checks that nothing stale is left), those after it do.
+   */
+  void flushedAt(long nanos) {
+    flushedBeforeNanos = nanos;
+  }
+
+  /**
+   * The tags of {@code writes} that must each be evicted: those after a flush, if there was one.
+   */
+  private List<String> mustBeEvicted(List<WriteLoad.Write> writes) {
+    return new ArrayList<>(
+        writes.stream()
+            .filter(w -> w.committedNanos() >= flushedBeforeNanos)
+            .map(WriteLoad.Write::tag)
+            .toList());
+  }
+
+  /** Writes committed before the flush whose own eviction never came: the flush covered them. */
+  long coveredByFlush() {
+    return load.committed().stream()
+        .filter(w -> w.committedNanos() < flushedBeforeNanos)
+        .filter(w -> !suite.evictions().evicted(w.tag()))
+        .count();
   }
 
   /** Tags that must be evicted besides the load's, e.g. the rows of one big transaction. */
@@ -219,8 +246,7 @@ final class FaultScenario implements AutoCloseable {
         reader.join(30_000);
       }
     }
-    List<String> tags =
-        new ArrayList<>(load.committed().stream().map(WriteLoad.Write::tag).toList());
+    List<String> tags = mustBeEvicted(load.committed());
     tags.addAll(extraTags);
     try {
       await("every committed write of " + fault + " is evicted")
@@ -270,7 +296,7 @@ final class FaultScenario implements AutoCloseable {
   }
 
   /** The watched entries (see {@link #cacheEveryAuthor}) still cached and unlike PostgreSQL. */
-  private List<String> staleAmongWatched() throws SQLException {
+  List<String> staleAmongWatched() throws SQLException {
     List<String> stale = new ArrayList<>();
     for (String key : watched.keySet()) {
       String json = suite.redis.get(key);

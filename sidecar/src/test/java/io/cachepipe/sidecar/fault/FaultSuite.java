@@ -72,16 +72,32 @@ final class FaultSuite implements AutoCloseable {
 
   /** Every stage in one sidecar process. */
   FaultSuite(FaultServers servers, Path dir) throws IOException {
-    this(servers, dir, List.of());
+    this(servers, dir, List.of(), Map.of());
+  }
+
+  /**
+   * @param stagesApart stages that each run in a process of their own ({@code run --stages cdc}),
+   *     with an admin port of its own
+   */
+  FaultSuite(FaultServers servers, Path dir, List<String> stagesApart) throws IOException {
+    this(servers, dir, stagesApart, Map.of());
+  }
+
+  /** Every stage in one sidecar process, with {@code extra} settings on top of the suite's. */
+  FaultSuite(FaultServers servers, Path dir, Map<String, String> extra) throws IOException {
+    this(servers, dir, List.of(), extra);
   }
 
   /**
    * @param stagesApart stages that each run in a process of their own ({@code run --stages cdc}),
    *     with an admin port of its own; empty for one sidecar process running every stage
+   * @param extra settings on top of the suite's
    */
-  FaultSuite(FaultServers servers, Path dir, List<String> stagesApart) throws IOException {
+  FaultSuite(FaultServers servers, Path dir, List<String> stagesApart, Map<String, String> extra)
+      throws IOException {
     this.servers = servers;
     Map<String, String> config = config(servers, dir);
+    config.putAll(extra);
     this.settings = Settings.of(config);
     this.topics = Topics.from(settings);
     Path file = dir.resolve("cachepipe.properties");

@@ -43,6 +43,7 @@ final class WriteLoad implements AutoCloseable {
   private final double perSecond;
   private final AtomicLong nextPostId;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private volatile boolean paused;
   private final ConcurrentLinkedQueue<Write> committed = new ConcurrentLinkedQueue<>();
   private final LongAdder failures = new LongAdder();
   private volatile String statement = INSERT;
@@ -88,6 +89,11 @@ final class WriteLoad implements AutoCloseable {
     Connection connection = null;
     int i = 0;
     while (running.get()) {
+      if (paused) {
+        LockSupport.parkNanos(interval); // pacing, not waiting for a condition
+        next = System.nanoTime();
+        continue;
+      }
       long postId = nextPostId.getAndIncrement();
       long author = authors.get(i++ % authors.size());
       try {
@@ -115,6 +121,11 @@ final class WriteLoad implements AutoCloseable {
       }
     }
     close(connection);
+  }
+
+  /** Stops writing for now (the write in progress may still commit), or goes on again. */
+  void paused(boolean pause) {
+    paused = pause;
   }
 
   /** Stops writing and waits for the write in progress. */
