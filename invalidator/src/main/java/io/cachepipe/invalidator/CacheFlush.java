@@ -4,12 +4,9 @@ import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.redis.CacheKeys;
 import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,17 +14,16 @@ import java.util.List;
  * Flushes the whole cache when changes may have been missed (the replication slot was lost): bumps
  * the cache epoch ({@link CacheKeys#epoch}), which fences every fill whose versions were read
  * before, then evicts every registered tag through the invalidator's own per-tag step ({@link
- * RedisTagEvictor}), walking the registries with {@code SCAN} (never {@code KEYS}). Every entry
- * cached before becomes a miss; fills after it load what PostgreSQL holds now.
+ * RedisTagEvictor}, or {@link ClusterTagEvictor} in a Redis Cluster, where SCAN walks every
+ * master), walking the registries with {@code SCAN} (never {@code KEYS}). Every entry cached before
+ * becomes a miss; fills after it load what PostgreSQL holds now.
  */
 public final class CacheFlush implements AutoCloseable {
 
   /** Tags evicted per pipelined round trip. */
   private static final int BATCH = 500;
 
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisTagEvictor evictor;
+  private final EvictorConnection redis;
 
   /**
    * What a flush did.
@@ -38,22 +34,9 @@ public final class CacheFlush implements AutoCloseable {
   public record Flushed(long epoch, long tags) {}
 
   private CacheFlush(Settings settings) {
-    Connections connections = Connections.from(settings);
-    InvalidatorConfig config = InvalidatorConfig.from(settings);
-    this.client = RedisClient.create(connections.redisUri());
-    try {
-      this.connection = client.connect();
-    } catch (RedisException e) {
-      client.shutdown();
-      throw new IllegalStateException(
-          "cannot flush the cache: cannot connect to Redis at "
-              + connections.redisAddress()
-              + ": "
-              + e.getMessage(),
-          e);
-    }
-    this.evictor =
-        new RedisTagEvictor(client.connect(), config.versionTtl(), config.maxRetryBackoff());
+    this.redis =
+        EvictorConnection.open(
+            Connections.from(settings), InvalidatorConfig.from(settings), "cannot flush the cache");
   }
 
   /** Connects to the Redis of {@code settings}. */
@@ -63,19 +46,19 @@ public final class CacheFlush implements AutoCloseable {
 
   /** Bumps the epoch, then evicts every registered tag. */
   public Flushed flushAll() {
-    RedisCommands<String, String> redis = connection.sync();
-    long epoch = redis.incr(CacheKeys.epoch());
+    RedisClusterCommands<String, String> commands = redis.commands();
+    long epoch = commands.incr(CacheKeys.epoch());
     ScanArgs match = ScanArgs.Builder.matches(CacheKeys.TAG_REGISTRY_PATTERN).limit(BATCH);
     long evicted = 0;
     ScanCursor cursor = ScanCursor.INITIAL;
     do {
-      KeyScanCursor<String> page = redis.scan(cursor, match);
+      KeyScanCursor<String> page = commands.scan(cursor, match);
       List<String> tags = new ArrayList<>(page.getKeys().size());
       for (String registry : page.getKeys()) {
         tags.add(tagOf(registry));
       }
       if (!tags.isEmpty()) {
-        evictor.evict(tags);
+        redis.evictor().evict(tags);
         evicted += tags.size();
       }
       cursor = page;
@@ -94,7 +77,6 @@ public final class CacheFlush implements AutoCloseable {
   /** Makes an eviction retry in progress give up, and closes the connections. */
   @Override
   public void close() {
-    evictor.close();
-    client.shutdown();
+    redis.close();
   }
 }

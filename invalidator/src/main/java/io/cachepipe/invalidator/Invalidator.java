@@ -2,34 +2,17 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.config.Connections;
-import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
-import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SslOptions;
-import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -55,9 +38,7 @@ public final class Invalidator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
-  private final ClientResources redisResources;
-  private final AbstractRedisClient redisClient;
-  private final StatefulConnection<String, String> redis;
+  private final EvictorConnection redis;
   private final RetryingTagEvictor evictor;
   private final KafkaStreams streams;
   private final KafkaProducer<String, byte[]> reports;
@@ -73,53 +54,8 @@ public final class Invalidator implements AutoCloseable {
     TagRules rules = TagRules.from(settings);
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
-    // Lettuce reconnects on a schedule of its own that doubles up to 30 s: after an outage the
-    // connection would come back up to 30 s after Redis, whatever the evictor's backoff says.
-    this.redisResources =
-        ClientResources.builder()
-            .reconnectDelay(
-                Delay.exponential(
-                    min(Duration.ofMillis(50), config.maxRetryBackoff()),
-                    config.maxRetryBackoff(),
-                    2,
-                    TimeUnit.MILLISECONDS))
-            .build();
-    if (connections.redisCluster()) {
-      RedisClusterClient client =
-          RedisClusterClient.create(
-              redisResources, connections.redisUris().stream().map(RedisURI::create).toList());
-      // Commands fail at once while a node is unreachable; the evictor retries the whole batch.
-      client.setOptions(
-          withTls(
-                  ClusterClientOptions.builder()
-                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                      .topologyRefreshOptions(
-                          ClusterTopologyRefreshOptions.builder()
-                              .enableAllAdaptiveRefreshTriggers()
-                              .build()),
-                  connections.redisTls())
-              .build());
-      StatefulRedisClusterConnection<String, String> connection =
-          connect(client, client::connect, connections);
-      this.redisClient = client;
-      this.redis = connection;
-      this.evictor =
-          new ClusterTagEvictor(connection, config.versionTtl(), config.maxRetryBackoff());
-    } else {
-      RedisClient client = RedisClient.create(redisResources, connections.redisUri());
-      // Commands fail at once while Redis is unreachable; the evictor retries the whole batch.
-      client.setOptions(
-          withTls(
-                  ClientOptions.builder()
-                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS),
-                  connections.redisTls())
-              .build());
-      StatefulRedisConnection<String, String> connection =
-          connect(client, client::connect, connections);
-      this.redisClient = client;
-      this.redis = connection;
-      this.evictor = new RedisTagEvictor(connection, config.versionTtl(), config.maxRetryBackoff());
-    }
+    this.redis = EvictorConnection.open(connections, config, "invalidator");
+    this.evictor = redis.evictor();
     this.reports = new KafkaProducer<>(producerConfig(kafkaClient));
     this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient, settings));
     this.evictionStep =
@@ -141,24 +77,6 @@ public final class Invalidator implements AutoCloseable {
   }
 
   /**
-   * {@code options} trusting what {@code tls} names for a {@code rediss://} server (as the
-   * cache-client's {@code RedisTlsOptions}, which this module cannot depend on: the cache-client's
-   * tests run an invalidator).
-   */
-  private static <B extends ClientOptions.Builder> B withTls(B options, RedisTls tls) {
-    tls.trustManagers()
-        .ifPresent(
-            trust ->
-                options.sslOptions(
-                    SslOptions.builder().jdkSslProvider().trustManager(trust).build()));
-    return options;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
-  }
-
-  /**
    * Tells {@code listener} of every eviction report that lists live keys, once Kafka has
    * acknowledged it: a warmer in this process starts its recomputes from there rather than after
    * reading the report back from the evictions topic.
@@ -174,29 +92,6 @@ public final class Invalidator implements AutoCloseable {
    */
   public static Invalidator start(Settings settings, Consumer<Throwable> onFailure) {
     return new Invalidator(settings, onFailure);
-  }
-
-  /**
-   * Opens the evictor's connection; a refusal (unreachable, wrong credentials) is one line naming
-   * the server (its credentials masked) and Redis' reason.
-   */
-  private static <C> C connect(
-      AbstractRedisClient client, Supplier<C> connect, Connections connections) {
-    try {
-      return connect.get();
-    } catch (RedisException e) {
-      client.shutdown();
-      Throwable cause = e;
-      while (cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      throw new IllegalStateException(
-          "invalidator: cannot connect to Redis at "
-              + connections.redisAddress()
-              + ": "
-              + cause.getMessage(),
-          e);
-    }
   }
 
   /**
@@ -301,7 +196,7 @@ public final class Invalidator implements AutoCloseable {
     streams.close(
         CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
             .withTimeout(Duration.ofSeconds(30)));
-    evictor.close();
+    redis.evictor().close();
     evictionStep.stop();
     try {
       evictionThread.join(30_000);
@@ -310,7 +205,5 @@ public final class Invalidator implements AutoCloseable {
     }
     reports.close(Duration.ofSeconds(5));
     redis.close();
-    redisClient.shutdown();
-    redisResources.shutdown();
   }
 }

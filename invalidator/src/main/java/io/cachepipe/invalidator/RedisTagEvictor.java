@@ -48,11 +48,6 @@ public final class RedisTagEvictor extends RetryingTagEvictor {
     this.versionTtlMillis = Long.toString(versionTtl.toMillis());
   }
 
-  /** Evicts {@code tags}, with no watermark part. */
-  public Map<String, List<String>> evict(Collection<String> tags) {
-    return evict(tags, Map.of(), 0).live();
-  }
-
   @Override
   void scriptsLost() {
     sha = null;

@@ -5,6 +5,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,11 @@ abstract class RetryingTagEvictor implements TagEvictor {
   /** One attempt at the whole batch; it must be safe to repeat (evictions are idempotent). */
   abstract Evicted attempt(Collection<String> tags, Map<String, Long> parts, int expectedParts)
       throws ExecutionException, TimeoutException;
+
+  /** Evicts {@code tags}, with no watermark part. */
+  public Map<String, List<String>> evict(Collection<String> tags) {
+    return evict(tags, Map.of(), 0).live();
+  }
 
   /** Forgets the loaded scripts' digests: the next attempt loads them again. */
   abstract void scriptsLost();
