@@ -37,12 +37,16 @@ public final class LocalPostgres implements AutoCloseable {
    * reaches the WAL sender only when the WAL writer flushes it ({@code wal_writer_delay}, 200 ms),
    * which adds up to 200 ms to every change's capture. With {@code fsync=off} the commit's flush
    * costs nothing anyway.
+   *
+   * <p>32 replication slots and WAL senders: the test suite's integration tests share one server,
+   * each capture with a slot of its own (a slot outlives its test), beside standby and restart
+   * tests that hold two at once.
    */
   static final Map<String, String> SERVER_CONFIG =
       Map.of(
           "wal_level", "logical",
-          "max_wal_senders", "10",
-          "max_replication_slots", "10",
+          "max_wal_senders", "32",
+          "max_replication_slots", "32",
           "shared_preload_libraries", "pg_stat_statements",
           "fsync", "off",
           "full_page_writes", "off",

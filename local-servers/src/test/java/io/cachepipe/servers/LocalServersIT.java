@@ -152,7 +152,7 @@ class LocalServersIT {
               DriverManager.getConnection(url, postgres.user(), postgres.password());
           Statement statement = connection.createStatement()) {
         assertThat(single(statement, "SHOW wal_level")).isEqualTo("logical");
-        assertThat(single(statement, "SHOW max_replication_slots")).isEqualTo("10");
+        assertThat(single(statement, "SHOW max_replication_slots")).isEqualTo("32");
         assertThat(single(statement, "SHOW fsync")).isEqualTo("off");
         statement.execute("CREATE EXTENSION pg_stat_statements");
         assertThat(single(statement, "SELECT count(*) >= 0 FROM pg_stat_statements"))
