@@ -50,6 +50,18 @@ class ReliabilityReportTest {
     Files.writeString(
         reports.resolve("TEST-io.cachepipe.sidecar.fault.FaultIT.xml"),
         "<?xml version=\"1.0\"?><testsuite name=\"FaultIT\" time=\"296.4\" tests=\"7\">");
+    Files.writeString(
+        reports.resolve("io.cachepipe.sidecar.fault.SlotLossIT-output.txt"),
+        new FaultResult("slot-dropped", "slot dropped", 100, 1200, 0, 3, 9000, 0, Map.of()).line()
+            + "\n");
+    Files.writeString(
+        reports.resolve("TEST-io.cachepipe.sidecar.fault.SlotLossIT.xml"),
+        "<?xml version=\"1.0\"?><testsuite name=\"SlotLossIT\" time=\"33.3\" tests=\"2\">");
+    // Not a fault test: no result line, so neither its time nor its name counts.
+    Files.writeString(reports.resolve("io.cachepipe.sidecar.PipelineIT-output.txt"), "noise\n");
+    Files.writeString(
+        reports.resolve("TEST-io.cachepipe.sidecar.PipelineIT.xml"),
+        "<?xml version=\"1.0\"?><testsuite name=\"PipelineIT\" time=\"50.0\" tests=\"8\">");
     Path output = dir.resolve("reliability.md");
 
     ReliabilityReport.main(new String[] {reports.toString(), output.toString()});
@@ -57,7 +69,10 @@ class ReliabilityReportTest {
     String md = Files.readString(output);
     assertThat(md)
         .contains("| `kafka-down-10s` | broker \\| stopped | 100 | 4,276 | 0 | 0 | 5.8 s | 0 |")
-        .contains("the suite ran in 296.4 s")
+        .contains("| `slot-dropped` | slot dropped | 100 | 1,200 | 0 | 3 | 9.0 s | 0 |")
+        .contains("the fault suite (`FaultIT`, `SlotLossIT`; sidecar module)")
+        .contains("the suite ran in 329.7 s")
+        .doesNotContain("PipelineIT")
         .contains(ReliabilityReport.COMMAND);
   }
 }
