@@ -18,6 +18,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -53,6 +55,9 @@ public final class CacheClient implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheClient.class);
   static final String FILL_SCRIPT = LuaScripts.load(CacheClient.class, "fenced_fill.lua");
+  private static final String RELEASE_LEASE_SCRIPT =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
+          + " return 0";
 
   private static final long WATERMARK_POLL_NANOS = 500_000;
 
@@ -475,6 +480,41 @@ public final class CacheClient implements AutoCloseable {
       return loader.load();
     } catch (Exception e) {
       throw new CacheLoadException(key, e);
+    }
+  }
+
+  /**
+   * Takes the warm lease of the entry {@code key} for {@code ttl} if no one holds it, so that of
+   * several processes recomputing entries (the warmer's instances) one at a time recomputes it.
+   *
+   * @return the token that releases it ({@link #releaseLease}), or null while another holds it
+   * @throws RedisException if Redis fails
+   */
+  public String tryLease(String key, Duration ttl) {
+    String token = UUID.randomUUID().toString();
+    String ok =
+        redis()
+            .set(
+                CacheKeys.warmLease(key),
+                token,
+                SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis())));
+    return "OK".equals(ok) ? token : null;
+  }
+
+  /**
+   * Releases the warm lease of {@code key} if {@code token} still holds it (it may have expired).
+   */
+  public void releaseLease(String key, String token) {
+    try {
+      redis()
+          .eval(
+              RELEASE_LEASE_SCRIPT,
+              ScriptOutputType.INTEGER,
+              new String[] {CacheKeys.warmLease(key)},
+              token);
+    } catch (RedisException e) {
+      stats.redisErrors.increment();
+      LOG.debug("releasing the warm lease of {} failed (it expires): {}", key, e.getMessage());
     }
   }
 

@@ -5,10 +5,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.TagVersions;
 import io.cachepipe.core.config.Connections;
+import io.lettuce.core.RedisException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +23,14 @@ final class EntryRecomputer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EntryRecomputer.class);
 
+  /**
+   * How long a warm lease lasts: far longer than a recompute (queries of milliseconds), so it only
+   * runs out if its holder died.
+   */
+  static final Duration LEASE_TTL = Duration.ofSeconds(5);
+
+  private static final long LEASE_POLL_NANOS = 2_000_000;
+
   /** Tries of one recompute whose fills keep being dropped by newer evictions. */
   static final int MAX_ATTEMPTS = 3;
 
@@ -30,6 +41,7 @@ final class EntryRecomputer implements AutoCloseable {
   final LongAdder abandoned = new LongAdder();
   final LongAdder recomputes = new LongAdder();
   final LongAdder recomputeNanos = new LongAdder();
+  final LongAdder leaseWaits = new LongAdder();
 
   EntryRecomputer(CacheClient cache, Connections connections, int poolSize) {
     this.cache = cache;
@@ -51,11 +63,47 @@ final class EntryRecomputer implements AutoCloseable {
    */
   void recompute(WarmableEntry entry, String key, Map<String, String> params) {
     long start = System.nanoTime();
+    String lease = null;
     try {
+      lease = awaitLease(key);
       recomputeWithRetries(entry, key, params);
     } finally {
+      if (lease != null) {
+        cache.releaseLease(key, lease);
+      }
       recomputeNanos.add(System.nanoTime() - start);
       recomputes.increment();
+    }
+  }
+
+  /**
+   * Waits until this recompute holds the entry's warm lease: an entry with several tags can be
+   * reported evicted in two partitions, owned by two warmer instances, and only one of them may
+   * recompute it at a time. The one that waited recomputes after the other, as a follow-up (the
+   * other may have read its inputs before the eviction this one answers). If Redis fails, the
+   * recompute goes on without the lease (its fill will tell); if the lease does not come within
+   * {@link #LEASE_TTL} (its holder died holding it: it expires), it is taken then.
+   *
+   * @return the lease's token, or null without one
+   */
+  private String awaitLease(String key) {
+    long deadline = System.nanoTime() + LEASE_TTL.toNanos();
+    boolean waited = false;
+    try {
+      while (true) {
+        String token = cache.tryLease(key, LEASE_TTL);
+        if (token != null || System.nanoTime() > deadline) {
+          return token;
+        }
+        if (!waited) {
+          waited = true;
+          leaseWaits.increment();
+        }
+        LockSupport.parkNanos(LEASE_POLL_NANOS);
+      }
+    } catch (RedisException e) {
+      LOG.debug("warm lease of {} not taken: {}", key, e.getMessage());
+      return null;
     }
   }
 

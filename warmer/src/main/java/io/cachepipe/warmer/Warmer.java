@@ -279,6 +279,14 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     return startedFromReports.sum();
   }
 
+  /**
+   * Recomputes that waited for another recompute of the same entry, by another warmer instance, to
+   * finish ({@code EntryRecomputer}'s warm lease).
+   */
+  public long leaseWaits() {
+    return recomputer.leaseWaits.sum();
+  }
+
   /** Entries filled by the warmer. */
   public long warmed() {
     return recomputer.warmed.sum();

@@ -45,6 +45,14 @@ public final class CacheKeys {
     return PREFIX + "tag:{" + tag + "}:v";
   }
 
+  /**
+   * The warm lease of the entry {@code entryKey}: held by the one warmer, of all instances, that
+   * recomputes the entry now ({@code cp:lease:cp:user_stats:42}).
+   */
+  public static String warmLease(String entryKey) {
+    return PREFIX + "lease:" + entryKey;
+  }
+
   /** The read-your-writes watermark (a decimal LSN). */
   public static String watermark() {
     return PREFIX + "{watermark}";
