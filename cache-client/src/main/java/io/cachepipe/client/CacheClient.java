@@ -19,8 +19,6 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -85,12 +83,8 @@ public final class CacheClient implements AutoCloseable {
     // A cache must fail fast: while Redis is unreachable, commands are rejected at once (not
     // queued for a reconnect) and reads go to the loader.
     standalone.setOptions(
-        RedisTlsOptions.apply(
-                ClientOptions.builder()
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
-                    .timeoutOptions(TimeoutOptions.enabled(commandTimeout)),
-                Objects.requireNonNull(tls, "tls"))
+        RedisClientOptions.failFast(
+                ClientOptions.builder(), commandTimeout, Objects.requireNonNull(tls, "tls"))
             .build());
     this.client = standalone;
     this.connector = standalone::connect;

@@ -1,11 +1,8 @@
 package io.cachepipe.client;
 
 import io.cachepipe.core.config.RedisTls;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -43,16 +40,14 @@ public final class ClusterConnections {
     }
     RedisClusterClient client = RedisClusterClient.create(seeds);
     client.setOptions(
-        RedisTlsOptions.apply(
+        RedisClientOptions.failFast(
                 ClusterClientOptions.builder()
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-                    .timeoutOptions(TimeoutOptions.enabled(timeout))
                     // A failover or resharding is followed at once, not at a periodic refresh.
                     .topologyRefreshOptions(
                         ClusterTopologyRefreshOptions.builder()
                             .enableAllAdaptiveRefreshTriggers()
                             .build()),
+                timeout,
                 tls)
             .build());
     return client;

@@ -43,13 +43,9 @@ public final class ClusterTagEvictor extends RetryingTagEvictor {
 
   private final StatefulRedisClusterConnection<String, String> connection;
   private final RedisAdvancedClusterAsyncCommands<String, String> redis;
-  private final String versionTtlMillis;
 
   /** Members of registries dropped by a failed attempt at the batch, deleted by its retry. */
   private final Map<String, Set<String>> dropped = new HashMap<>();
-
-  private String sha;
-  private String watermarkSha;
 
   /**
    * @param connection a cluster connection only this evictor uses
@@ -60,28 +56,17 @@ public final class ClusterTagEvictor extends RetryingTagEvictor {
       StatefulRedisClusterConnection<String, String> connection,
       Duration versionTtl,
       Duration maxBackoff) {
-    super(maxBackoff);
+    super(connection.async(), SCRIPT, versionTtl, maxBackoff);
     this.connection = connection;
     this.redis = connection.async();
-    this.versionTtlMillis = Long.toString(versionTtl.toMillis());
-  }
-
-  @Override
-  void scriptsLost() {
-    sha = null;
-    watermarkSha = null;
   }
 
   @Override
   Evicted attempt(Collection<String> tags, Map<String, Long> parts, int expectedParts)
       throws ExecutionException, TimeoutException {
-    if (sha == null) {
-      // Loaded on every master: each tag's script runs on the node that owns its slot.
-      sha = await(redis.scriptLoad(SCRIPT));
-    }
-    if (watermarkSha == null && !parts.isEmpty()) {
-      watermarkSha = await(redis.scriptLoad(RedisTagEvictor.WATERMARK_SCRIPT));
-    }
+    // Loaded on every master: each tag's script runs on the node that owns its slot.
+    String sha = evictSha();
+    String watermarkSha = parts.isEmpty() ? null : watermarkSha();
     Map<String, RedisFuture<List<Object>>> scripts = new LinkedHashMap<>();
     connection.setAutoFlushCommands(false);
     try {

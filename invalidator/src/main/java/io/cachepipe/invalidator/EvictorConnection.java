@@ -1,13 +1,13 @@
 package io.cachepipe.invalidator;
 
+import io.cachepipe.client.ClusterConnections;
+import io.cachepipe.client.RedisClientOptions;
 import io.cachepipe.core.config.Connections;
-import io.cachepipe.core.config.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -15,7 +15,6 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -72,7 +71,7 @@ final class EvictorConnection implements AutoCloseable {
             RedisClusterClient.create(
                 resources, connections.redisUris().stream().map(RedisURI::create).toList());
         client.setOptions(
-            withTls(
+            RedisClientOptions.apply(
                     ClusterClientOptions.builder()
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .topologyRefreshOptions(
@@ -82,13 +81,13 @@ final class EvictorConnection implements AutoCloseable {
                     connections.redisTls())
                 .build());
         StatefulRedisClusterConnection<String, String> c =
-            connect(client, () -> connectToEveryMaster(client), connections, user);
+            connect(client, () -> ClusterConnections.connect(client), connections, user);
         return new EvictorConnection(
             resources, client, c, c.sync(), new ClusterTagEvictor(c, config.versionTtl(), backoff));
       }
       RedisClient client = RedisClient.create(resources, connections.redisUri());
       client.setOptions(
-          withTls(
+          RedisClientOptions.apply(
                   ClientOptions.builder()
                       .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS),
                   connections.redisTls())
@@ -123,41 +122,6 @@ final class EvictorConnection implements AutoCloseable {
     connection.close();
     client.shutdown();
     resources.shutdown();
-  }
-
-  /**
-   * {@code options} trusting what {@code tls} names for a {@code rediss://} server (as the
-   * cache-client's {@code RedisTlsOptions}, which this module cannot depend on: the cache-client's
-   * tests run an invalidator).
-   */
-  private static <B extends ClientOptions.Builder> B withTls(B options, RedisTls tls) {
-    tls.trustManagers()
-        .ifPresent(
-            trust ->
-                options.sslOptions(
-                    SslOptions.builder().jdkSslProvider().trustManager(trust).build()));
-    return options;
-  }
-
-  /**
-   * Connects and opens the connection to every master now. Lettuce opens them on first use, and
-   * while one is still connecting the fail-fast option rejects the commands routed to it (as the
-   * cache-client's {@code ClusterConnections.connect}).
-   */
-  private static StatefulRedisClusterConnection<String, String> connectToEveryMaster(
-      RedisClusterClient client) {
-    StatefulRedisClusterConnection<String, String> cluster = client.connect();
-    try {
-      for (RedisClusterNode node : cluster.getPartitions()) {
-        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-          cluster.getConnection(node.getUri().getHost(), node.getUri().getPort());
-        }
-      }
-      return cluster;
-    } catch (RedisException e) {
-      cluster.close();
-      throw e;
-    }
   }
 
   private static <C> C connect(

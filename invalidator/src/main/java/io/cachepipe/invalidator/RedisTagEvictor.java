@@ -29,9 +29,6 @@ public final class RedisTagEvictor extends RetryingTagEvictor {
 
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
-  private final String versionTtlMillis;
-  private String sha;
-  private String watermarkSha;
 
   /**
    * @param connection a connection only this evictor uses
@@ -42,27 +39,16 @@ public final class RedisTagEvictor extends RetryingTagEvictor {
       StatefulRedisConnection<String, String> connection,
       Duration versionTtl,
       Duration maxBackoff) {
-    super(maxBackoff);
+    super(connection.async(), SCRIPT, versionTtl, maxBackoff);
     this.connection = connection;
     this.redis = connection.async();
-    this.versionTtlMillis = Long.toString(versionTtl.toMillis());
-  }
-
-  @Override
-  void scriptsLost() {
-    sha = null;
-    watermarkSha = null;
   }
 
   @Override
   Evicted attempt(Collection<String> tags, Map<String, Long> parts, int expectedParts)
       throws ExecutionException, TimeoutException {
-    if (sha == null) {
-      sha = await(redis.scriptLoad(SCRIPT));
-    }
-    if (watermarkSha == null && !parts.isEmpty()) {
-      watermarkSha = await(redis.scriptLoad(WATERMARK_SCRIPT));
-    }
+    String sha = evictSha();
+    String watermarkSha = parts.isEmpty() ? null : watermarkSha();
     Map<String, RedisFuture<List<Object>>> calls = new LinkedHashMap<>();
     RedisFuture<Long> watermark = null;
     connection.setAutoFlushCommands(false);

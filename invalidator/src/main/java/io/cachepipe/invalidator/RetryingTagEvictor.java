@@ -3,6 +3,7 @@ package io.cachepipe.invalidator;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -23,11 +24,52 @@ abstract class RetryingTagEvictor implements TagEvictor {
   private static final Logger LOG = LoggerFactory.getLogger(RetryingTagEvictor.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
+  private final RedisClusterAsyncCommands<String, String> redis;
+  private final String evictScript;
   private final Duration maxBackoff;
+
+  /** The tag version's time to live, in milliseconds: the eviction script's argument. */
+  final String versionTtlMillis;
+
+  private String evictSha;
+  private String watermarkSha;
   private volatile boolean closed;
 
-  RetryingTagEvictor(Duration maxBackoff) {
+  /**
+   * @param redis the connection's commands (a server's, or a cluster's, where a script loads on
+   *     every master)
+   * @param evictScript the per-tag eviction script
+   * @param versionTtl how long a tag version outlives its last bump; far longer than any fill
+   * @param maxBackoff the longest wait between retries while Redis is unreachable
+   */
+  RetryingTagEvictor(
+      RedisClusterAsyncCommands<String, String> redis,
+      String evictScript,
+      Duration versionTtl,
+      Duration maxBackoff) {
+    this.redis = redis;
+    this.evictScript = evictScript;
+    this.versionTtlMillis = Long.toString(versionTtl.toMillis());
     this.maxBackoff = maxBackoff;
+  }
+
+  /**
+   * The eviction script's digest, loaded first if it is not. Call it before turning off the
+   * connection's auto-flush: the load waits for its reply.
+   */
+  final String evictSha() throws ExecutionException, TimeoutException {
+    if (evictSha == null) {
+      evictSha = await(redis.scriptLoad(evictScript));
+    }
+    return evictSha;
+  }
+
+  /** The watermark script's digest, loaded first if it is not (see {@link #evictSha}). */
+  final String watermarkSha() throws ExecutionException, TimeoutException {
+    if (watermarkSha == null) {
+      watermarkSha = await(redis.scriptLoad(RedisTagEvictor.WATERMARK_SCRIPT));
+    }
+    return watermarkSha;
   }
 
   /** One attempt at the whole batch; it must be safe to repeat (evictions are idempotent). */
@@ -40,7 +82,10 @@ abstract class RetryingTagEvictor implements TagEvictor {
   }
 
   /** Forgets the loaded scripts' digests: the next attempt loads them again. */
-  abstract void scriptsLost();
+  private void scriptsLost() {
+    evictSha = null;
+    watermarkSha = null;
+  }
 
   @Override
   public Evicted evict(Collection<String> tags, Map<String, Long> parts, int expectedParts) {

@@ -83,6 +83,13 @@ public final class PipelineDrain implements AutoCloseable {
 
   /** Records of {@code topic} that {@code group} has not committed yet. */
   public long lag(String group, String topic) throws Exception {
+    return lag(admin, group, topic);
+  }
+
+  /**
+   * Records of {@code topic} that {@code group} has not committed yet, asked through {@code admin}.
+   */
+  public static long lag(Admin admin, String group, String topic) throws Exception {
     Set<TopicPartition> partitions =
         admin
             .describeTopics(List.of(topic))

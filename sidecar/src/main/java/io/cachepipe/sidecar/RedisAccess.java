@@ -1,7 +1,7 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.client.ClusterConnections;
-import io.cachepipe.client.RedisTlsOptions;
+import io.cachepipe.client.RedisClientOptions;
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.RedisTls;
@@ -10,8 +10,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -44,12 +42,7 @@ public final class RedisAccess {
       uri.setTimeout(timeout);
       RedisClient client = RedisClient.create(uri);
       client.setOptions(
-          RedisTlsOptions.apply(
-                  ClientOptions.builder()
-                      .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                      .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-                      .timeoutOptions(TimeoutOptions.enabled(timeout)),
-                  connections.redisTls())
+          RedisClientOptions.failFast(ClientOptions.builder(), timeout, connections.redisTls())
               .build());
       return client;
     } catch (IllegalArgumentException e) {

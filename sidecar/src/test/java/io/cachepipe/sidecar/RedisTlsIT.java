@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cachepipe.client.CacheClient;
-import io.cachepipe.client.RedisTlsOptions;
+import io.cachepipe.client.RedisClientOptions;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.json.Json;
@@ -102,7 +102,7 @@ class RedisTlsIT {
             "-1");
     RedisTls tls = new RedisTls(store.toString(), STORE_PASSWORD);
     RedisClient inspector = RedisClient.create(redis.uri());
-    inspector.setOptions(RedisTlsOptions.apply(ClientOptions.builder(), tls).build());
+    inspector.setOptions(RedisClientOptions.apply(ClientOptions.builder(), tls).build());
     try (CacheClient cache =
             CacheClient.create(redis.uri(), tls, Duration.ofSeconds(10), Duration.ofSeconds(5));
         StatefulRedisConnection<String, String> connection = inspector.connect()) {

@@ -44,17 +44,7 @@ public final class CeilingBenchmark implements Callable<Integer> {
 
   @Mixin DemoOptions options;
 
-  @Option(
-      names = "--rows-per-tx",
-      defaultValue = "1",
-      description = "Rows each transaction updates (default ${DEFAULT-VALUE}).")
-  int rowsPerTx;
-
-  @Option(
-      names = "--writers",
-      defaultValue = "0",
-      description = "Writer connections; 0 picks one per 1,500 transactions/s, at least 2.")
-  int writers;
+  @Mixin UpdateLoadOptions load;
 
   @Option(
       names = "--start",
@@ -119,7 +109,7 @@ public final class CeilingBenchmark implements Callable<Integer> {
         // The first load on a fresh JVM builds a backlog while it compiles: a probe that failed for
         // that would cap the search below the start rate. So the start rate runs once unjudged.
         out.printf("-- warming up at %.0f changes/s (not judged)%n", start);
-        step.run(start, rowsPerTx, writers, options.seed, options.warmup, Duration.ZERO);
+        step.run(start, load.rowsPerTx, load.writers, options.seed, options.warmup, Duration.ZERO);
         search(step, search, steps);
         if (search.highestSustained().isPresent()) {
           confirmed = confirm(step, search.highestSustained().getAsDouble(), steps);
@@ -175,7 +165,7 @@ public final class CeilingBenchmark implements Callable<Integer> {
   private Map<String, Object> judge(LoadStep step, String phase, double rate, Duration window)
       throws Exception {
     LoadStep.Outcome outcome =
-        step.run(rate, rowsPerTx, writers, options.seed, options.warmup, window);
+        step.run(rate, load.rowsPerTx, load.writers, options.seed, options.warmup, window);
     List<String> shortfalls =
         CeilingSearch.shortfalls(
             rate, outcome.achievedRate(), outcome.p99Ms(), outcome.secondP50s(), maxP99.toMillis());
@@ -204,7 +194,7 @@ public final class CeilingBenchmark implements Callable<Integer> {
       List<Map<String, Object>> steps, Map<String, Object> confirmed, CeilingSearch search) {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("scenario", "ceiling");
-    summary.put("rows_per_tx", rowsPerTx);
+    summary.put("rows_per_tx", load.rowsPerTx);
     summary.put("cores", Runtime.getRuntime().availableProcessors());
     summary.put("max_p99_ms", maxP99.toMillis());
     summary.put("probes", steps.stream().filter(s -> "probe".equals(s.get("phase"))).count());
@@ -216,7 +206,7 @@ public final class CeilingBenchmark implements Callable<Integer> {
       double rows = ((Number) confirmed.get("achieved_rate")).doubleValue();
       summary.put("ceiling_rate", confirmed.get("rate"));
       summary.put("ceiling_rows_per_s", Math.round(rows));
-      summary.put("ceiling_transactions_per_s", Math.round(rows / rowsPerTx));
+      summary.put("ceiling_transactions_per_s", Math.round(rows / load.rowsPerTx));
       summary.put("p99_ms", confirmed.get("p99_ms"));
       summary.put("rss_peak_mb", confirmed.get("rss_peak_mb"));
       summary.put("cpu_cores", confirmed.get("cpu_cores"));

@@ -50,17 +50,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
           "Offered changes (rows) per second; a list runs each (default ${DEFAULT-VALUE}).")
   List<Double> rates;
 
-  @Option(
-      names = "--rows-per-tx",
-      defaultValue = "1",
-      description = "Rows each transaction updates (default ${DEFAULT-VALUE}).")
-  int rowsPerTx;
-
-  @Option(
-      names = "--writers",
-      defaultValue = "0",
-      description = "Writer connections; 0 picks one per 1,500 transactions/s, at least 2.")
-  int writers;
+  @Mixin UpdateLoadOptions load;
 
   @Option(names = "--json", description = "End with one JSON object of every rate's figures.")
   boolean json;
@@ -95,7 +85,13 @@ public final class LatencyBenchmark implements Callable<Integer> {
                   settings, pipeline, db, new ProcessCpu(servers.processes()), failure, out);
           for (double rate : rates) {
             Map<String, Object> result =
-                step.run(rate, rowsPerTx, writers, options.seed, options.warmup, options.duration)
+                step.run(
+                        rate,
+                        load.rowsPerTx,
+                        load.writers,
+                        options.seed,
+                        options.warmup,
+                        options.duration)
                     .figures();
             out.println("result: " + DemoProgress.oneLine(result));
             results.add(result);
@@ -111,11 +107,11 @@ public final class LatencyBenchmark implements Callable<Integer> {
     }
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("scenario", "latency");
-    summary.put("rows_per_tx", rowsPerTx);
+    summary.put("rows_per_tx", load.rowsPerTx);
     summary.put("cores", Runtime.getRuntime().availableProcessors());
     summary.put("results", results);
     if (svg != null) {
-      Files.writeString(svg, LatencyPlot.svg(results, rowsPerTx));
+      Files.writeString(svg, LatencyPlot.svg(results, load.rowsPerTx));
       out.println("plot: " + svg.toAbsolutePath());
     }
     if (json) {

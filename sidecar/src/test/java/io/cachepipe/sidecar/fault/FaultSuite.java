@@ -12,6 +12,7 @@ import io.cachepipe.core.config.Topics;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.servers.FreePort;
+import io.cachepipe.sidecar.PipelineDrain;
 import io.cachepipe.warmer.WarmableEntry;
 import io.cachepipe.warmer.WarmerConfig;
 import io.lettuce.core.RedisClient;
@@ -220,14 +221,7 @@ final class FaultSuite implements AutoCloseable {
 
   /** Records of {@code topic} that {@code group} has not committed. */
   long lag(String group, String topic) throws Exception {
-    Map<TopicPartition, Long> ends = endOffsets(topic);
-    Map<TopicPartition, OffsetAndMetadata> committed = committedOffsets(group);
-    long lag = 0;
-    for (var end : ends.entrySet()) {
-      OffsetAndMetadata c = committed.get(end.getKey());
-      lag += end.getValue() - (c == null ? 0 : c.offset());
-    }
-    return lag;
+    return PipelineDrain.lag(admin, group, topic);
   }
 
   Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
