@@ -92,10 +92,12 @@ public record CdcConfig(
   public static final ConfigField<Duration> WATERMARK_INTERVAL =
       ConfigField.millis(
           "cachepipe.cdc.watermark.interval.ms",
-          5,
+          100,
           1,
           "How often a progress marker follows the acknowledged changes into every partition of"
-              + " the changes topic; read-your-writes reads wait about this much longer.");
+              + " the changes topic. A read-your-writes token sends one at once, so this only"
+              + " bounds how stale the watermark gauge is; each marker costs a record per"
+              + " partition in every stage.");
 
   public static final ConfigField<Duration> STANDBY_POLL =
       ConfigField.millis(

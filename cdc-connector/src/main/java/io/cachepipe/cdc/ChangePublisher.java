@@ -35,9 +35,12 @@ import org.slf4j.LoggerFactory;
  * the slot position confirmed to PostgreSQL, never pass a change that is not safely in Kafka.
  *
  * <p>Every {@code cachepipe.cdc.watermark.interval.ms}, if the acknowledged position moved, a
- * {@link Watermark} follows into every partition of the changes topic. The position counts every
- * record the engine streamed, also heartbeats and logical decoding messages (a read-your-writes
- * token's message), which are not published themselves.
+ * {@link Watermark} follows into every partition of the changes topic; and at once after a batch
+ * that held a logical decoding message, which is how a read-your-writes token (or a heartbeat)
+ * shows its position, so a reader waiting for its token never waits for the interval. The position
+ * counts every record the engine streamed, also those messages, which are not published themselves.
+ * Markers on demand keep a reader's wait short while an idle or busy pipeline does not pay for a
+ * marker every few milliseconds in every partition and every stage after it.
  */
 final class ChangePublisher {
 
@@ -104,11 +107,16 @@ final class ChangePublisher {
     List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
     long lastLsn = -1;
     long position = -1;
+    boolean awaited = false;
     List<String> tables = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord record = event.record();
       position = Math.max(position, ChangeMapper.position(record));
-      if (ChangeMapper.isHeartbeat(record) || ChangeMapper.isLogicalMessage(record)) {
+      if (ChangeMapper.isLogicalMessage(record)) {
+        awaited = true;
+        continue;
+      }
+      if (ChangeMapper.isHeartbeat(record)) {
         continue;
       }
       ChangeEvent change;
@@ -142,6 +150,9 @@ final class ChangePublisher {
     }
     if (position > acknowledgedLsn) {
       acknowledgedLsn = position;
+    }
+    if (awaited) {
+      marker.execute(this::markProgress);
     }
   }
 

@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies the invalidations topic to Redis, a poll at a time: the batch's distinct tags are evicted
  * in one pipelined round trip, then each eviction is reported to the evictions topic, then the
- * batch's offsets are committed. So an offset is never committed past an eviction that Redis has
- * not applied: a crash replays the batch, which is harmless. Unreadable invalidations go to the
- * dead-letter topic with the reason.
+ * batch's offsets are committed (at most every 100 ms). So an offset is never committed past an
+ * eviction that Redis has not applied: a crash replays the batch, which is harmless. Unreadable
+ * invalidations go to the dead-letter topic with the reason.
  *
  * <p>The batch's {@link Watermark}s advance the read-your-writes watermark in the same round trip,
  * after its evictions: a part {@code <this partition>/<changes partition>} reaches a watermark's
@@ -41,6 +41,12 @@ final class EvictionStep implements Runnable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EvictionStep.class);
   private static final String STAGE = "invalidator";
+
+  /**
+   * Offsets are committed at most this often (and when partitions are revoked or the step stops):
+   * each commit is a request to the group coordinator, and a replay after a crash is harmless.
+   */
+  private static final long COMMIT_INTERVAL_NANOS = 100_000_000L;
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
@@ -73,11 +79,19 @@ final class EvictionStep implements Runnable {
   public void run() {
     try {
       consumer.subscribe(List.of(topics.invalidations()), new CommitOnRevoke());
+      long lastCommit = System.nanoTime();
+      boolean uncommitted = false;
       while (running.get()) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
         if (!records.isEmpty()) {
           apply(records);
+          uncommitted = true;
+        }
+        long now = System.nanoTime();
+        if (uncommitted && now - lastCommit >= COMMIT_INTERVAL_NANOS) {
           consumer.commitAsync(Map.copyOf(processed), null);
+          lastCommit = now;
+          uncommitted = false;
         }
       }
     } catch (WakeupException e) {

@@ -82,6 +82,10 @@ final class KafkaBrokerFiles {
     config.put("share.coordinator.state.topic.replication.factor", "1");
     config.put("share.coordinator.state.topic.min.isr", "1");
     config.put("group.initial.rebalance.delay.ms", "0");
+    // A broker for one small machine: the defaults (3 network threads, 8 request handlers) only
+    // add context switches on 2 cores.
+    config.put("num.network.threads", "1");
+    config.put("num.io.threads", "2");
     config.put("auto.create.topics.enable", "true");
     write(
         serverProperties(),

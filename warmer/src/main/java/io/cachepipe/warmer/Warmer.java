@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * starts after the eviction it answers and is not deleted by it.
  *
  * <p>Recomputes run through a {@link SingleFlight}: at most one per key at a time, plus one
- * follow-up. Offsets are committed after the batch's recomputes finished: a crash re-warms, it
- * never skips.
+ * follow-up. Offsets are committed after the batch's recomputes finished (at most every 100 ms, and
+ * when a partition is revoked or the warmer stops): a crash re-warms, it never skips.
  *
  * <p>In a process that also runs the invalidator, the warmer is its {@link EvictionListener}: a
  * report for a partition this warmer owns starts its recomputes as soon as Kafka has acknowledged
@@ -117,6 +117,11 @@ public final class Warmer implements AutoCloseable, EvictionListener {
         new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Called inside poll or close, after the last batch's recomputes finished (unless the
+            // loop failed): its positions are safe to commit, and the next owner starts after them.
+            if (!pollFailed) {
+              commitQuietly();
+            }
             for (TopicPartition partition : partitions) {
               owned.remove(partition.partition());
               startedEarly.remove(partition.partition());
@@ -142,41 +147,72 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     return new Warmer(settings, onFailure);
   }
 
+  /** Commits follow batches at most this often: each commit is a request to the coordinator. */
+  private static final long COMMIT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** Set when the poll loop failed: its positions may then be past reports not yet warmed. */
+  private boolean pollFailed;
+
   private void pollLoop() {
+    long lastCommit = System.nanoTime();
+    boolean uncommitted = false;
     try {
       while (running.get()) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
-        if (records.isEmpty()) {
-          continue;
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
+        if (!records.isEmpty()) {
+          warmBatch(records);
+          uncommitted = true;
         }
-        List<CompletableFuture<Void>> batch = new ArrayList<>();
-        List<ConsumerRecord<String, byte[]>> unstarted = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> record : records) {
-          CompletableFuture<Void> early = takeStartedEarly(record.partition(), record.offset());
-          if (early != null) {
-            batch.add(early);
-          } else {
-            unstarted.add(record);
-          }
+        long now = System.nanoTime();
+        if (uncommitted && now - lastCommit >= COMMIT_INTERVAL_NANOS) {
+          consumer.commitAsync();
+          lastCommit = now;
+          uncommitted = false;
         }
-        Map<String, Recompute> keys = liveWarmableKeys(unstarted);
-        LOG.debug("{} eviction reports, {} warmable live keys", records.count(), keys.size());
-        batch.add(warm(keys));
-        // A recompute's own failure is counted and logged where it happens.
-        CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new))
-            .exceptionally(e -> null)
-            .join();
-        consumer.commitSync();
       }
     } catch (WakeupException e) {
       if (running.get()) {
         onFailure.accept(e);
       }
     } catch (RuntimeException e) {
+      pollFailed = true;
       LOG.error("warmer stopped: {}", e.getMessage(), e);
       onFailure.accept(e);
     } finally {
+      if (uncommitted && !pollFailed) {
+        commitQuietly();
+      }
       consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Warms one poll's reports; returns when their recomputes finished. */
+  private void warmBatch(ConsumerRecords<String, byte[]> records) {
+    List<CompletableFuture<Void>> batch = new ArrayList<>();
+    List<ConsumerRecord<String, byte[]>> unstarted = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> record : records) {
+      CompletableFuture<Void> early = takeStartedEarly(record.partition(), record.offset());
+      if (early != null) {
+        batch.add(early);
+      } else {
+        unstarted.add(record);
+      }
+    }
+    Map<String, Recompute> keys = liveWarmableKeys(unstarted);
+    LOG.debug("{} eviction reports, {} warmable live keys", records.count(), keys.size());
+    batch.add(warm(keys));
+    // A recompute's own failure is counted and logged where it happens.
+    CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new))
+        .exceptionally(e -> null)
+        .join();
+  }
+
+  /** A failed commit only means the next owner or start re-warms a little more. */
+  private void commitQuietly() {
+    try {
+      consumer.commitSync();
+    } catch (RuntimeException e) {
+      LOG.debug("committing the warmer's offsets: {}", e.getMessage());
     }
   }
 

@@ -42,7 +42,7 @@ public record ChangeEvent(
 
   /** The changes topic's message contract. */
   public static final JsonContract<ChangeEvent> CONTRACT =
-      new JsonContract<>("change event", ChangeEvent.class, SCHEMA_VERSION);
+      new JsonContract<>("change event", ChangeEvent.class, SCHEMA_VERSION, ChangeEvent::version);
 
   public ChangeEvent {
     if (op == null) {

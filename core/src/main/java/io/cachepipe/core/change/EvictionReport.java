@@ -26,7 +26,8 @@ public record EvictionReport(
 
   /** The evictions topic's message contract. */
   public static final JsonContract<EvictionReport> CONTRACT =
-      new JsonContract<>("eviction report", EvictionReport.class, SCHEMA_VERSION);
+      new JsonContract<>(
+          "eviction report", EvictionReport.class, SCHEMA_VERSION, EvictionReport::version);
 
   public EvictionReport {
     if (tag == null || tag.isBlank()) {

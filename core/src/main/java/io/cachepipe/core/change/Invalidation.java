@@ -28,7 +28,7 @@ public record Invalidation(
 
   /** The invalidations topic's message contract. */
   public static final JsonContract<Invalidation> CONTRACT =
-      new JsonContract<>("invalidation", Invalidation.class, SCHEMA_VERSION);
+      new JsonContract<>("invalidation", Invalidation.class, SCHEMA_VERSION, Invalidation::version);
 
   public Invalidation {
     if (tag == null || tag.isBlank()) {

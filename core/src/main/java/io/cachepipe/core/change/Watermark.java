@@ -49,7 +49,7 @@ public record Watermark(
   public static final String MESSAGE_PREFIX = "cachepipe";
 
   public static final JsonContract<Watermark> CONTRACT =
-      new JsonContract<>("watermark", Watermark.class, SCHEMA_VERSION);
+      new JsonContract<>("watermark", Watermark.class, SCHEMA_VERSION, Watermark::version);
 
   private static final byte[] TYPE_BYTES = TYPE.getBytes(StandardCharsets.UTF_8);
 

@@ -3,16 +3,26 @@ package io.cachepipe.core.json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.function.ToIntFunction;
 
 /**
  * A versioned JSON message type: encodes records of {@code T} and decodes bytes into them, checking
  * the schema version field {@code v}. Decoding failures are {@link MalformedMessageException}s
  * whose message is fit to be a dead-letter reason.
+ *
+ * <p>A well-formed message is read in one pass, straight into its record. Anything that pass does
+ * not accept as exactly right (an error, another version, a number given as text) is read again the
+ * careful way, through a tree, which says what is wrong; so the second pass decides every message
+ * that is not plainly valid, and decoding judges a message exactly as before.
  *
  * @param <T> the record type of the message
  */
@@ -23,18 +33,29 @@ public final class JsonContract<T> {
 
   private final String name;
   private final int version;
+  private final ToIntFunction<T> versionOf;
   private final ObjectReader reader;
+  private final ObjectReader strictReader;
   private final ObjectWriter writer;
+
+  /**
+   * The shared mapper, except that no integer is coerced from text or a fraction: the one-pass read
+   * must not accept {@code "v":"1"}, which the careful read refuses.
+   */
+  private static final ObjectMapper STRICT = strictMapper();
 
   /**
    * @param name what the message is, for error messages ("change event")
    * @param type its record type
    * @param version the major schema version this code reads and writes
+   * @param versionOf the record's schema version field
    */
-  public JsonContract(String name, Class<T> type, int version) {
+  public JsonContract(String name, Class<T> type, int version, ToIntFunction<T> versionOf) {
     this.name = Objects.requireNonNull(name, "name");
     this.version = version;
+    this.versionOf = Objects.requireNonNull(versionOf, "versionOf");
     this.reader = Json.mapper().readerFor(type);
+    this.strictReader = STRICT.readerFor(type);
     this.writer = Json.mapper().writerFor(type);
   }
 
@@ -61,6 +82,18 @@ public final class JsonContract<T> {
     if (bytes == null) {
       throw new MalformedMessageException(name + ": empty message (null value)");
     }
+    try {
+      T value = strictReader.readValue(bytes);
+      if (value != null && versionOf.applyAsInt(value) == version) {
+        return value;
+      }
+    } catch (IOException | RuntimeException e) {
+      // the careful read below says what is wrong
+    }
+    return decodeCarefully(bytes);
+  }
+
+  private T decodeCarefully(byte[] bytes) {
     JsonNode tree;
     try {
       tree = Json.mapper().readTree(bytes);
@@ -93,6 +126,15 @@ public final class JsonContract<T> {
     } catch (IOException e) {
       throw new MalformedMessageException(name + ": " + firstLine(e), e);
     }
+  }
+
+  private static ObjectMapper strictMapper() {
+    ObjectMapper mapper = Json.mapper().copy();
+    mapper
+        .coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    return mapper;
   }
 
   /** "field 'lsn': " for an error at a known field, else nothing. */

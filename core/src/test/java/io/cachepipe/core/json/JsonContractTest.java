@@ -195,6 +195,30 @@ class JsonContractTest {
         .hasMessageContaining("'v'");
   }
 
+  /** The one-pass read would coerce "1" to 1; the careful read decides, and refuses it. */
+  @Test
+  void schemaVersionGivenAsTextIsMalformed() {
+    String json =
+        """
+        {"v":"1","tag":"user:42","table":"public.posts","op":"insert","lsn":1,"commit_ts_us":2,"tx_id":3}
+        """;
+
+    assertThatThrownBy(() -> Invalidation.CONTRACT.decode(utf8(json)))
+        .isInstanceOf(MalformedMessageException.class)
+        .hasMessageContaining("'v'");
+  }
+
+  /** A message the one-pass read refuses is read carefully, which accepts what it always did. */
+  @Test
+  void aNumberGivenAsTextStillDecodesAsBefore() {
+    String json =
+        """
+        {"v":1,"tag":"user:42","table":"public.posts","op":"insert","lsn":"5","commit_ts_us":2,"tx_id":3}
+        """;
+
+    assertThat(Invalidation.CONTRACT.decode(utf8(json)).lsn()).isEqualTo(5L);
+  }
+
   @Test
   void otherSchemaVersionIsMalformedAndNamesBothVersions() {
     String json =
