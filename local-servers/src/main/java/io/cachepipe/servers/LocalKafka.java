@@ -32,6 +32,7 @@ public final class LocalKafka implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
   private static final int PROBE_MILLIS = 2_000;
+  private static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
   private static final List<String> JVM_OPTIONS =
       List.of(
           "-Xms128m",
@@ -41,8 +42,15 @@ public final class LocalKafka implements AutoCloseable {
           // C1 only: on a small machine the broker's C2 compilations would compete for the cores
           // with the JVM it serves for its first half minute; C1 code is fast enough for a test
           // or demo broker.
-          "-XX:TieredStopAtLevel=1",
+          C1_ONLY,
           "-Djava.awt.headless=true");
+
+  /**
+   * With this system property {@code true} the broker JVM compiles with C2 too: slower for its
+   * first half minute, cheaper per request after that. The benchmarks set it ({@code ./cachepipe
+   * bench}); tests and the demo keep the fast start.
+   */
+  public static final String FULL_JIT_PROPERTY = "cachepipe.local.kafka.full.jit";
 
   private final ScratchDirectory dir;
   private final KafkaBrokerFiles files;
@@ -102,6 +110,9 @@ public final class LocalKafka implements AutoCloseable {
       files.writeServerProperties(brokerPort, controllerPort, sasl);
       format(files.serverProperties());
       List<String> arguments = new ArrayList<>(JVM_OPTIONS);
+      if (Boolean.getBoolean(FULL_JIT_PROPERTY)) {
+        arguments.remove(C1_ONLY);
+      }
       arguments.addAll(files.loggingSystemProperties());
       arguments.addAll(
           List.of(

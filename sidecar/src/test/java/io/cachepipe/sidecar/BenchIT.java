@@ -75,6 +75,8 @@ class BenchIT {
             "3s",
             "--warmup",
             "1s",
+            "--jit-warmup",
+            "1s",
             "--max-p99",
             "60s");
 

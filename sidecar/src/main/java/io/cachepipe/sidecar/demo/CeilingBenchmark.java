@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
     description = {
       "Throughput ceiling: the highest offered rate of single-row updates (or --rows-per-tx-row"
           + " transactions) sustained with commit-to-eviction p99 under --max-p99 and no growing"
-          + " lag. After an unjudged --warmup at --start, probes of --probe each (after --warmup)"
+          + " lag. After an unjudged --jit-warmup at --start, probes of --probe each (after"
+          + " --warmup)"
           + " double from --start while sustained, then"
           + " bisect to within 10%%; the best rate is then confirmed for --duration (if that fails,"
           + " 90%% of it once). Reports every step, the ceiling in rows/s and transactions/s, this"
@@ -73,6 +74,15 @@ public final class CeilingBenchmark implements Callable<Integer> {
           "A sustained rate's commit-to-eviction p99 is under this (default ${DEFAULT-VALUE}).")
   Duration maxP99;
 
+  @Option(
+      names = "--jit-warmup",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "The unjudged load at --start before the first probe, while the JIT compiles Debezium,"
+              + " Kafka and Jackson (default ${DEFAULT-VALUE}).")
+  Duration jitWarmup;
+
   @Option(names = "--json", description = "End with one JSON object of every step and the ceiling.")
   boolean json;
 
@@ -106,10 +116,11 @@ public final class CeilingBenchmark implements Callable<Integer> {
           Pipeline pipeline = DemoRun.startPipeline(settings, db, failure)) {
         LoadStep step =
             new LoadStep(settings, pipeline, db, new ProcessCpu(servers.processes()), failure, out);
-        // The first load on a fresh JVM builds a backlog while it compiles: a probe that failed for
-        // that would cap the search below the start rate. So the start rate runs once unjudged.
+        // The first load on fresh JVMs builds a backlog while they compile (with C2, for ~30 s): a
+        // probe that failed for that would cap the search below the start rate. So the start rate
+        // runs once unjudged.
         out.printf("-- warming up at %.0f changes/s (not judged)%n", start);
-        step.run(start, load.rowsPerTx, load.writers, options.seed, options.warmup, Duration.ZERO);
+        step.run(start, load.rowsPerTx, load.writers, options.seed, jitWarmup, Duration.ZERO);
         search(step, search, steps);
         if (search.highestSustained().isPresent()) {
           confirmed = confirm(step, search.highestSustained().getAsDouble(), steps);
