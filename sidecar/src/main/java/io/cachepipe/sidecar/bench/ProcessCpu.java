@@ -4,21 +4,37 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * CPU time of processes and their descendants (PostgreSQL's backends), from {@code /proc}, so a
- * benchmark can report cores used per process over an interval. Linux only; elsewhere it reports
- * nothing. Counts clock ticks of 10 ms (USER_HZ is 100 on every Linux this runs on).
+ * benchmark can report cores used per process over an interval, and of the whole machine ({@code
+ * machine}: busy cores from {@code /proc/stat}, a check on the per-process figures). Linux only;
+ * elsewhere it reports nothing. Counts clock ticks of 10 ms (USER_HZ is 100 on every Linux this
+ * runs on).
+ *
+ * <p>A process's figure is the sum, over it and its descendants, of what each pid used since the
+ * last mark, divided by the time between that process's own two readings: a backend that started
+ * since counts from zero, one that exited drops out, and one that the earlier reading missed (the
+ * list of descendants is read while processes come and go) is left out rather than counted with its
+ * whole lifetime.
  */
 public final class ProcessCpu {
 
   private static final double TICK_SECONDS = 0.01;
 
+  /** Name of the whole machine's figure. */
+  public static final String MACHINE = "machine";
+
   private final Map<String, ProcessHandle> processes = new LinkedHashMap<>();
-  private final Map<String, Double> last = new LinkedHashMap<>();
-  private long lastNanos;
+  private final Map<String, Reading> last = new LinkedHashMap<>();
+  private long[] lastMachine;
+
+  /** CPU seconds of a process and of each descendant, by pid, read at {@code nanos}. */
+  private record Reading(Map<Long, Double> seconds, long nanos, Instant at) {}
 
   /** Samples {@code processes} and this JVM (as {@code sidecar}, the stages run in it). */
   public ProcessCpu(Map<String, ProcessHandle> processes) {
@@ -29,40 +45,96 @@ public final class ProcessCpu {
 
   /** Starts an interval. */
   public void mark() {
-    processes.forEach((name, p) -> last.put(name, cpuSeconds(p)));
-    lastNanos = System.nanoTime();
+    processes.forEach((name, p) -> last.put(name, read(p)));
+    lastMachine = machineTicks();
   }
 
-  /** Cores used by each process since {@link #mark()} (1.0 = one core busy), then marks. */
+  /** Cores used by each process (and the machine) since {@link #mark()}, then marks. */
   public Map<String, Double> coresSinceMark() {
-    double elapsed = (System.nanoTime() - lastNanos) / 1e9;
     Map<String, Double> cores = new LinkedHashMap<>();
     processes.forEach(
         (name, p) -> {
-          double now = cpuSeconds(p);
-          if (now >= 0 && last.getOrDefault(name, -1.0) >= 0 && elapsed > 0) {
-            cores.put(name, Math.round((now - last.get(name)) / elapsed * 100) / 100.0);
+          Reading now = read(p);
+          Reading before = last.put(name, now);
+          double elapsed = before == null ? 0 : (now.nanos() - before.nanos()) / 1e9;
+          if (before != null
+              && elapsed > 0
+              && now.seconds().containsKey(p.pid())
+              && before.seconds().containsKey(p.pid())) {
+            double used = 0;
+            for (Map.Entry<Long, Double> e : now.seconds().entrySet()) {
+              Double was = before.seconds().get(e.getKey());
+              if (was != null) {
+                used += Math.max(0, e.getValue() - was);
+              } else if (startedSince(e.getKey(), before.at())) {
+                used += e.getValue();
+              }
+            }
+            cores.put(name, round(used / elapsed));
           }
         });
-    mark();
+    long[] machine = machineTicks();
+    if (machine != null && lastMachine != null && machine[1] > lastMachine[1]) {
+      double busyShare = (double) (machine[0] - lastMachine[0]) / (machine[1] - lastMachine[1]);
+      cores.put(MACHINE, round(busyShare * Runtime.getRuntime().availableProcessors()));
+    }
+    lastMachine = machine;
     return cores;
   }
 
-  private static double cpuSeconds(ProcessHandle process) {
+  private static double round(double cores) {
+    return Math.round(cores * 100) / 100.0;
+  }
+
+  private static Reading read(ProcessHandle process) {
+    return new Reading(cpuSecondsByPid(process), System.nanoTime(), Instant.now());
+  }
+
+  private static boolean startedSince(long pid, Instant mark) {
+    return ProcessHandle.of(pid)
+        .flatMap(p -> p.info().startInstant())
+        .map(started -> started.isAfter(mark.minusMillis(50)))
+        .orElse(false);
+  }
+
+  /** CPU seconds of {@code process} and of each of its descendants, by pid; empty if unreadable. */
+  private static Map<Long, Double> cpuSecondsByPid(ProcessHandle process) {
+    Map<Long, Double> seconds = new HashMap<>();
     if (process.pid() == ProcessHandle.current().pid()) {
       var os = ManagementFactory.getOperatingSystemMXBean();
       if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-        return sun.getProcessCpuTime() / 1e9;
+        seconds.put(process.pid(), sun.getProcessCpuTime() / 1e9);
+      }
+      return seconds;
+    }
+    double own = ticks(process.pid());
+    if (own < 0) {
+      return seconds;
+    }
+    seconds.put(process.pid(), own * TICK_SECONDS);
+    for (ProcessHandle child : process.descendants().toList()) {
+      double ticks = ticks(child.pid());
+      if (ticks >= 0) {
+        seconds.put(child.pid(), ticks * TICK_SECONDS);
       }
     }
-    double total = ticks(process.pid());
-    if (total < 0) {
-      return -1;
+    return seconds;
+  }
+
+  /** Busy and total ticks of all CPUs from {@code /proc/stat}, or null if it cannot be read. */
+  private static long[] machineTicks() {
+    try {
+      String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
+      String[] f = line.trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < Math.min(f.length, 9); i++) { // user .. steal
+        total += Long.parseLong(f[i]);
+      }
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]); // idle, iowait
+      return new long[] {total - idle, total};
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
-    for (ProcessHandle child : process.descendants().toList()) {
-      total += Math.max(0, ticks(child.pid()));
-    }
-    return total * TICK_SECONDS;
   }
 
   /** utime + stime of {@code pid} in clock ticks, or -1 if it cannot be read. */
