@@ -6,6 +6,7 @@ import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
+import io.cachepipe.core.kafka.CommitPacer;
 import io.cachepipe.core.kafka.DeadLetters;
 import java.time.Duration;
 import java.util.Collection;
@@ -42,12 +43,6 @@ final class EvictionStep implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(EvictionStep.class);
   private static final String STAGE = "invalidator";
 
-  /**
-   * Offsets are committed at most this often (and when partitions are revoked or the step stops):
-   * each commit is a request to the group coordinator, and a replay after a crash is harmless.
-   */
-  private static final long COMMIT_INTERVAL_NANOS = 100_000_000L;
-
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final TagEvictor evictor;
@@ -79,19 +74,15 @@ final class EvictionStep implements Runnable {
   public void run() {
     try {
       consumer.subscribe(List.of(topics.invalidations()), new CommitOnRevoke());
-      long lastCommit = System.nanoTime();
-      boolean uncommitted = false;
+      CommitPacer commits = new CommitPacer();
       while (running.get()) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
         if (!records.isEmpty()) {
           apply(records);
-          uncommitted = true;
+          commits.processed();
         }
-        long now = System.nanoTime();
-        if (uncommitted && now - lastCommit >= COMMIT_INTERVAL_NANOS) {
+        if (commits.due()) {
           consumer.commitAsync(Map.copyOf(processed), null);
-          lastCommit = now;
-          uncommitted = false;
         }
       }
     } catch (WakeupException e) {

@@ -8,6 +8,7 @@ import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.MalformedMessageException;
+import io.cachepipe.core.kafka.CommitPacer;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import java.time.Duration;
@@ -147,27 +148,20 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     return new Warmer(settings, onFailure);
   }
 
-  /** Commits follow batches at most this often: each commit is a request to the coordinator. */
-  private static final long COMMIT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
   /** Set when the poll loop failed: its positions may then be past reports not yet warmed. */
   private boolean pollFailed;
 
   private void pollLoop() {
-    long lastCommit = System.nanoTime();
-    boolean uncommitted = false;
+    CommitPacer commits = new CommitPacer();
     try {
       while (running.get()) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
         if (!records.isEmpty()) {
           warmBatch(records);
-          uncommitted = true;
+          commits.processed();
         }
-        long now = System.nanoTime();
-        if (uncommitted && now - lastCommit >= COMMIT_INTERVAL_NANOS) {
+        if (commits.due()) {
           consumer.commitAsync();
-          lastCommit = now;
-          uncommitted = false;
         }
       }
     } catch (WakeupException e) {
@@ -179,7 +173,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
       LOG.error("warmer stopped: {}", e.getMessage(), e);
       onFailure.accept(e);
     } finally {
-      if (uncommitted && !pollFailed) {
+      if (commits.uncommitted() && !pollFailed) {
         commitQuietly();
       }
       consumer.close(Duration.ofSeconds(5));
