@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * logical replication slot cannot advance past WAL its consumer has not confirmed, and with nothing
  * to stream the connector confirms nothing: without heartbeats the slot would pin all the WAL the
  * busy table writes. With them, the WAL the slot retains ({@code pg_current_wal_lsn()} minus its
- * {@code restart_lsn}) stays under {@link #LIMIT} while 3 times that is written, and what it has
+ * {@code restart_lsn}) stays under {@link #LIMIT} while over twice that is written, and what it has
  * not confirmed under {@link #UNCONFIRMED_LIMIT}. (Debezium's heartbeat record alone confirms
  * nothing new: PostgreSQL sends nothing for other tables' transactions. Each heartbeat writes a
  * logical decoding message that travels through the slot; without it this test fails, the slot
@@ -34,19 +34,26 @@ class RetainedWalIT {
   private static final long BYTES_PER_SECOND = 4 * MIB;
 
   /**
-   * The most WAL the slot may retain: 25 s of the busy table's WAL. The connector confirms a
+   * The most WAL the slot may retain: 35 s of the busy table's WAL. The connector confirms a
    * heartbeat's position within about a heartbeat plus an offset flush (1 s each here); PostgreSQL
    * moves a logical slot's {@code restart_lsn} only to the position of its latest running-xacts
-   * record, which it logs every 15 s while the server is busy. Without heartbeats nothing is
-   * confirmed and the slot retains everything written.
+   * record, which it logs every 15 s while the server is busy, and it takes a new candidate
+   * position only once the previous one was applied (logical.c, "Only increase if the previous
+   * values have been applied"): a candidate that arrives while the previous one still waits for its
+   * confirmation is dropped, and the slot then retains two intervals, 30 s. Run alone this test saw
+   * 63–65 MiB at most; once, inside the whole suite on a busy machine, 124 MiB (31 s), which the
+   * earlier limit of 25 s failed. Without heartbeats nothing is confirmed and the slot retains
+   * everything written (75 s of it).
    */
-  private static final long LIMIT = 25 * BYTES_PER_SECOND;
+  private static final long LIMIT = 35 * BYTES_PER_SECOND;
 
   /** The most WAL written and not yet confirmed: 4 s of it. */
   private static final long UNCONFIRMED_LIMIT = 4 * BYTES_PER_SECOND;
 
-  /** WAL the busy table writes while the watched ones are idle: 75 s of it, 3 times the limit. */
-  private static final long WRITTEN = 3 * LIMIT;
+  /**
+   * WAL the busy table writes while the watched ones are idle: 75 s of it, over twice the limit.
+   */
+  private static final long WRITTEN = 75 * BYTES_PER_SECOND;
 
   private static final long HEARTBEAT_MS = 1_000;
 
