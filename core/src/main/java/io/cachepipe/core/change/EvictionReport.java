@@ -1,6 +1,8 @@
 package io.cachepipe.core.change;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import io.cachepipe.core.json.JsonContract;
 import java.util.List;
 
@@ -12,17 +14,33 @@ import java.util.List;
  * @param version schema version ({@link #SCHEMA_VERSION})
  * @param tag the evicted tag
  * @param lsn log sequence number of the change that caused it
+ * @param commitLsn commit position of that change's transaction ({@link ChangeEvent#commitLsn})
  * @param commitMicros commit time of that change, microseconds since the epoch
- * @param liveKeys the registered keys that still existed (were cached) when they were deleted
+ * @param liveKeys registered keys that still existed (were cached) when they were deleted: all of
+ *     them, or the first {@link #MAX_LISTED_KEYS} for a tag with more
+ * @param liveCount how many registered keys existed when they were deleted, listed or not
+ * @param skipped the tag had already been evicted at this commit position or a later one (a replay,
+ *     or the same change evicted by another evictor first): its version did not move and no entry
+ *     filled since was deleted. {@code liveKeys} then holds only what it deleted of an earlier
+ *     eviction's work left unfinished.
  */
 public record EvictionReport(
     @JsonProperty("v") int version,
     @JsonProperty("tag") String tag,
     @JsonProperty("lsn") long lsn,
+    @JsonProperty("commit_lsn") @JsonSetter(nulls = Nulls.AS_EMPTY) long commitLsn,
     @JsonProperty("commit_ts_us") long commitMicros,
-    @JsonProperty("live_keys") List<String> liveKeys) {
+    @JsonProperty("live_keys") List<String> liveKeys,
+    @JsonProperty("live_count") @JsonSetter(nulls = Nulls.AS_EMPTY) long liveCount,
+    @JsonProperty("skipped") @JsonSetter(nulls = Nulls.AS_EMPTY) boolean skipped) {
 
   public static final int SCHEMA_VERSION = 1;
+
+  /**
+   * The most live keys one report lists, so that a report of a tag with a million entries stays far
+   * below Kafka's message size limit.
+   */
+  public static final int MAX_LISTED_KEYS = 10_000;
 
   /** The evictions topic's message contract. */
   public static final JsonContract<EvictionReport> CONTRACT =
@@ -34,14 +52,28 @@ public record EvictionReport(
       throw new IllegalArgumentException("missing field 'tag'");
     }
     liveKeys = liveKeys == null ? List.of() : List.copyOf(liveKeys);
+    // Written before these fields existed: every live key was listed, positions were LSNs.
+    liveCount = Math.max(liveCount, liveKeys.size());
+    commitLsn = commitLsn > 0 ? commitLsn : lsn;
   }
 
-  public static EvictionReport of(Invalidation invalidation, List<String> liveKeys) {
+  /**
+   * The report of evicting {@code invalidation}'s tag.
+   *
+   * @param liveKeys the live keys to list (at most {@link #MAX_LISTED_KEYS})
+   * @param liveCount how many keys were live, listed or not
+   * @param skipped whether the eviction was skipped as already done
+   */
+  public static EvictionReport of(
+      Invalidation invalidation, List<String> liveKeys, long liveCount, boolean skipped) {
     return new EvictionReport(
         SCHEMA_VERSION,
         invalidation.tag(),
         invalidation.lsn(),
+        invalidation.commitLsn(),
         invalidation.commitMicros(),
-        liveKeys);
+        liveKeys,
+        liveCount,
+        skipped);
   }
 }

@@ -3,6 +3,7 @@ package io.cachepipe.core.change;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cachepipe.core.json.JsonContract;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -35,7 +36,8 @@ public record Watermark(
     @JsonProperty("type") String type,
     @JsonProperty("lsn") long lsn,
     @JsonProperty("source") int source,
-    @JsonProperty("sources") int sources) {
+    @JsonProperty("sources") int sources)
+    implements InvalidationsRecord {
 
   public static final int SCHEMA_VERSION = 1;
   public static final String TYPE = "watermark";
@@ -48,6 +50,12 @@ public record Watermark(
    */
   public static final String MESSAGE_PREFIX = "cachepipe";
 
+  /**
+   * The most partitions a changes topic may have: {@code sources} above it is forged, and would
+   * overflow the count of watermark parts (invalidations partitions times sources).
+   */
+  public static final int MAX_SOURCES = 10_000;
+
   public static final JsonContract<Watermark> CONTRACT =
       new JsonContract<>("watermark", Watermark.class, SCHEMA_VERSION, Watermark::version);
 
@@ -57,14 +65,29 @@ public record Watermark(
     if (!TYPE.equals(type)) {
       throw new IllegalArgumentException("field 'type' must be '" + TYPE + "', not " + type);
     }
-    if (sources < 1 || source < 0 || source >= sources) {
+    if (sources < 1 || sources > MAX_SOURCES) {
+      throw new IllegalArgumentException(
+          "field 'sources' " + sources + " is out of range: expected 1 to " + MAX_SOURCES);
+    }
+    if (source < 0 || source >= sources) {
       throw new IllegalArgumentException(
           "field 'source' " + source + " must lie in [0, sources " + sources + ")");
     }
+    WalPositions.check("lsn", lsn);
   }
 
   public static Watermark of(long lsn, int source, int sources) {
     return new Watermark(SCHEMA_VERSION, TYPE, lsn, source, sources);
+  }
+
+  @Override
+  public byte[] encode() {
+    return CONTRACT.encode(this);
+  }
+
+  @Override
+  public void handle(Consumer<Invalidation> invalidation, Consumer<Watermark> watermark) {
+    watermark.accept(this);
   }
 
   /** Headers that mark a record as a watermark. */

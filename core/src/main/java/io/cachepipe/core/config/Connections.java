@@ -45,6 +45,12 @@ public record Connections(
       ConfigField.string("cachepipe.postgres.user", "postgres", "PostgreSQL user.");
   public static final ConfigField<String> POSTGRES_PASSWORD =
       ConfigField.secret("cachepipe.postgres.password", "", "PostgreSQL password.");
+  public static final ConfigField<String> POSTGRES_PASSWORD_FILE =
+      ConfigField.string(
+          "cachepipe.postgres.password.file",
+          "",
+          "A file holding the PostgreSQL password (a mounted Kubernetes or Compose secret), read"
+              + " when cachepipe.postgres.password is empty; else PGPASSWORD applies.");
   public static final ConfigField<String> KAFKA_BOOTSTRAP =
       ConfigField.string(
           "kafka.bootstrap.servers", "127.0.0.1:9092", "Kafka bootstrap servers, for every stage.");
@@ -75,17 +81,25 @@ public record Connections(
           "cachepipe.redis.password",
           "",
           "Redis password for AUTH; wins over a password in the URI; empty = the URI's, if any.");
+  public static final ConfigField<String> REDIS_PASSWORD_FILE =
+      ConfigField.string(
+          "cachepipe.redis.password.file",
+          "",
+          "A file holding the Redis password (a mounted Kubernetes or Compose secret), read when"
+              + " cachepipe.redis.password is empty.");
 
   public static final List<ConfigField<?>> FIELDS =
       List.of(
           POSTGRES_URL,
           POSTGRES_USER,
           POSTGRES_PASSWORD,
+          POSTGRES_PASSWORD_FILE,
           KAFKA_BOOTSTRAP,
           REDIS_URI,
           REDIS_MODE,
           REDIS_USERNAME,
           REDIS_PASSWORD,
+          REDIS_PASSWORD_FILE,
           RedisTls.TRUSTSTORE_PATH,
           RedisTls.TRUSTSTORE_PASSWORD);
 
@@ -93,11 +107,11 @@ public record Connections(
     boolean cluster = settings.get(REDIS_MODE).equals(CLUSTER);
     List<String> uris = seeds(settings.get(REDIS_URI), cluster);
     String username = settings.get(REDIS_USERNAME);
-    String password = settings.get(REDIS_PASSWORD);
+    String password = SecretFile.valueOrFile(settings, REDIS_PASSWORD, REDIS_PASSWORD_FILE);
     return new Connections(
         settings.get(POSTGRES_URL),
         settings.get(POSTGRES_USER),
-        settings.get(POSTGRES_PASSWORD),
+        SecretFile.valueOrFile(settings, POSTGRES_PASSWORD, POSTGRES_PASSWORD_FILE),
         settings.get(KAFKA_BOOTSTRAP),
         String.join(",", uris.stream().map(u -> withCredentials(u, username, password)).toList()),
         cluster,

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The effective configuration: a properties file, overridden by environment variables (a key's
@@ -92,6 +94,19 @@ public final class Settings {
    * @throws ConfigException if the file cannot be read
    */
   public static Settings load(Path file, Map<String, String> env, Map<String, String> overrides) {
+    return load(file, env, overrides, key -> true);
+  }
+
+  /**
+   * Like {@link #load(Path, Map, Map)}, taking from the environment only the variables whose key
+   * {@code isKey} accepts. Other variables that share a prefix are not configuration: in a
+   * Kubernetes pod, a Service named {@code cachepipe} injects {@code CACHEPIPE_PORT=tcp://...},
+   * which names no key (see {@link #unknownVariables}).
+   *
+   * @throws ConfigException if the file cannot be read
+   */
+  public static Settings load(
+      Path file, Map<String, String> env, Map<String, String> overrides, Predicate<String> isKey) {
     Map<String, String> values = new LinkedHashMap<>();
     Map<String, Source> sources = new LinkedHashMap<>();
     if (file != null) {
@@ -107,6 +122,7 @@ public final class Settings {
       sources.putAll(sourced(values, Source.FILE));
     }
     Map<String, String> fromEnv = fromEnvironment(env);
+    fromEnv.keySet().removeIf(isKey.negate());
     values.putAll(fromEnv);
     sources.putAll(sourced(fromEnv, Source.ENV));
     values.putAll(overrides);
@@ -121,10 +137,32 @@ public final class Settings {
         (name, value) -> {
           if (ENV_PREFIXES.stream().anyMatch(name::startsWith)
               && !NOT_CONFIGURATION.contains(name)) {
-            values.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            values.put(keyOf(name), value);
           }
         });
     return values;
+  }
+
+  /**
+   * The variables of {@code env} with cachepipe's own prefix ({@code CACHEPIPE_}) whose key {@code
+   * isKey} rejects, sorted: {@link #load(Path, Map, Map, Predicate)} leaves them out, and they are
+   * worth a warning (a misspelled variable would otherwise go unnoticed).
+   */
+  public static Set<String> unknownVariables(Map<String, String> env, Predicate<String> isKey) {
+    Set<String> unknown = new TreeSet<>();
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith(ENV_PREFIXES.get(0))
+              && !NOT_CONFIGURATION.contains(name)
+              && !isKey.test(keyOf(name))) {
+            unknown.add(name);
+          }
+        });
+    return unknown;
+  }
+
+  private static String keyOf(String variable) {
+    return variable.toLowerCase(Locale.ROOT).replace('_', '.');
   }
 
   /** The typed value of {@code field}, or its default. */

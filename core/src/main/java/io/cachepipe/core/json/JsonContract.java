@@ -10,8 +10,11 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.ToIntFunction;
 
 /**
@@ -69,6 +72,54 @@ public final class JsonContract<T> {
       return writer.writeValueAsBytes(value);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot encode " + name + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * Serializes {@code value} to UTF-8 JSON if that takes at most {@code maxBytes}; empty if it
+   * would take more. Stops writing at the limit, so a value of any size costs at most {@code
+   * maxBytes} of buffer.
+   */
+  public Optional<byte[]> encodeWithin(T value, int maxBytes) {
+    BoundedOutput out = new BoundedOutput(maxBytes);
+    try {
+      writer.writeValue(out, value);
+    } catch (IOException | RuntimeException e) {
+      if (out.exceeded) {
+        return Optional.empty();
+      }
+      throw new IllegalStateException("cannot encode " + name + ": " + e.getMessage(), e);
+    }
+    return out.exceeded ? Optional.empty() : Optional.of(out.toByteArray());
+  }
+
+  /** A byte buffer that refuses to grow past its limit. */
+  private static final class BoundedOutput extends ByteArrayOutputStream {
+    private final int limit;
+    private boolean exceeded;
+
+    BoundedOutput(int limit) {
+      super(Math.min(limit, 8_192));
+      this.limit = limit;
+    }
+
+    @Override
+    public void write(int b) {
+      check(1);
+      super.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      check(len);
+      super.write(b, off, len);
+    }
+
+    private void check(int more) {
+      if (count + (long) more > limit) {
+        exceeded = true;
+        throw new UncheckedIOException(new IOException("more than " + limit + " bytes"));
+      }
     }
   }
 

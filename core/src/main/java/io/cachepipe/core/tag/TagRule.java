@@ -28,7 +28,21 @@ public record TagRule(String name, String table, TagTemplate template, Set<Strin
 
   /** Adds the tags of {@code change} to {@code out}; returns false if an image could not render. */
   public boolean collect(ChangeEvent change, Set<String> out) {
-    if (change.op() == Op.UPDATE && !columns.isEmpty() && !anyColumnChanged(change)) {
+    return collect(change, out, false);
+  }
+
+  /**
+   * Adds the tags of {@code change} to {@code out}; returns false if an image could not render.
+   *
+   * @param columnsUnknown whether the images lack the columns that matter (a {@link
+   *     io.cachepipe.core.change.Reduced#KEY_ONLY key-only} change): an update then counts as
+   *     changing them
+   */
+  public boolean collect(ChangeEvent change, Set<String> out, boolean columnsUnknown) {
+    if (change.op() == Op.UPDATE
+        && !columnsUnknown
+        && !columns.isEmpty()
+        && !anyColumnChanged(change)) {
       return true;
     }
     boolean rendered = true;
@@ -39,6 +53,13 @@ public record TagRule(String name, String table, TagTemplate template, Set<Strin
       rendered &= addRendered(withUnavailableFromBefore(change), out);
     }
     return rendered;
+  }
+
+  /** The columns this rule reads: its template's and the ones that matter. */
+  public Set<String> columnsRead() {
+    Set<String> read = new java.util.LinkedHashSet<>(template.columns());
+    read.addAll(columns);
+    return read;
   }
 
   private boolean addRendered(Map<String, Object> image, Set<String> out) {

@@ -1,6 +1,7 @@
 package io.cachepipe.core.tag;
 
 import io.cachepipe.core.change.ChangeEvent;
+import io.cachepipe.core.change.Reduced;
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Settings;
 import java.util.ArrayList;
@@ -127,20 +128,46 @@ public final class TagRules {
     return byTable.getOrDefault(table, List.of());
   }
 
+  /** The columns the rules of {@code table} read (templates and columns that matter). */
+  public Set<String> columnsRead(String table) {
+    Set<String> read = new LinkedHashSet<>();
+    rulesOf(table).forEach(rule -> read.addAll(rule.columnsRead()));
+    return read;
+  }
+
   /** The distinct tags of {@code change}, in rule order. */
   public TagResult tagsFor(ChangeEvent change) {
+    return tagsFor(change, null);
+  }
+
+  /**
+   * The distinct tags of {@code change}, in rule order.
+   *
+   * @param reduced how the change was cut down for Kafka; null for a complete change
+   */
+  public TagResult tagsFor(ChangeEvent change, Reduced reduced) {
     List<TagRule> rules = byTable.get(change.table());
     if (rules == null) {
       return TagResult.UNWATCHED;
     }
     Set<String> tags = new LinkedHashSet<>();
     List<String> unrendered = new ArrayList<>(0);
+    List<String> blank = new ArrayList<>(0);
+    Set<String> own = new LinkedHashSet<>(4);
     for (TagRule rule : rules) {
-      if (!rule.collect(change, tags)) {
+      own.clear();
+      if (!rule.collect(change, own, reduced == Reduced.KEY_ONLY)) {
         unrendered.add(rule.name());
       }
+      for (String tag : own) {
+        if (tag.isBlank()) {
+          blank.add(rule.name());
+        } else {
+          tags.add(tag);
+        }
+      }
     }
-    return new TagResult(true, tags, unrendered);
+    return new TagResult(true, tags, unrendered, blank);
   }
 
   /**
@@ -150,8 +177,11 @@ public final class TagRules {
    * @param tags the distinct tags
    * @param unrenderedRules rules that could not render from one of its images (a column missing or
    *     null there); expected for a nullable column, worth a look otherwise
+   * @param blankRules rules that rendered a blank tag (a template of placeholders only, over empty
+   *     or space-only values): no entry can carry such a tag, and it is left out of {@code tags}
    */
-  public record TagResult(boolean watched, Set<String> tags, List<String> unrenderedRules) {
-    static final TagResult UNWATCHED = new TagResult(false, Set.of(), List.of());
+  public record TagResult(
+      boolean watched, Set<String> tags, List<String> unrenderedRules, List<String> blankRules) {
+    static final TagResult UNWATCHED = new TagResult(false, Set.of(), List.of(), List.of());
   }
 }

@@ -18,6 +18,7 @@ class SecretsTest {
         "kafka.sasl.jaas.config",
         "kafka.ssl.key.password",
         "kafka.ssl.keystore.password",
+        "kafka.ssl.keystore.key",
         "cachepipe.api.secret",
         "cachepipe.admin.token",
         "kafka.sasl.oauthbearer.client.credentials.client.secret"
@@ -29,7 +30,13 @@ class SecretsTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"cachepipe.redis.uri", "cachepipe.redis.username", "kafka.sasl.mechanism"})
+      strings = {
+        "cachepipe.redis.uri",
+        "cachepipe.redis.username",
+        "kafka.sasl.mechanism",
+        "cachepipe.postgres.password.file",
+        "kafka.ssl.keystore.location"
+      })
   void otherKeysAreNot(String key) {
     assertThat(Secrets.isSecretKey(key)).isFalse();
   }
@@ -69,5 +76,40 @@ class SecretsTest {
   void credentialsInsideValuesAreMasked(String text, String masked) {
     assertThat(Secrets.maskCredentials(text)).isEqualTo(masked);
     assertThat(Secrets.mask("cachepipe.some.url", text, false)).isEqualTo(masked);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "jdbc:postgresql://db/shop?password=ab;cd,ef&ssl=true"
+            + " | jdbc:postgresql://db/shop?password=********&ssl=true",
+        "PlainLoginModule required username=\"u\" password=\"a b;c,d\";"
+            + " | PlainLoginModule required username=\"u\" password=\"********\";",
+        "{\"message\":\"jaas password=\\\"a b;c\\\"\"}"
+            + " | {\"message\":\"jaas password=\\\"********\\\"\"}"
+      })
+  void aPasswordIsMaskedWholeWhateverSeparatorsItHolds(String text, String masked) {
+    assertThat(Secrets.maskCredentials(text)).isEqualTo(masked);
+    assertThat(Secrets.mask("cachepipe.some.url", text, false)).isEqualTo(masked);
+  }
+
+  @Test
+  void aSingleQuotedPasswordIsMaskedToItsClosingQuote() {
+    assertThat(Secrets.maskCredentials("ScramLoginModule required password='x y;z';"))
+        .isEqualTo("ScramLoginModule required password='********';");
+  }
+
+  @Test
+  void aPemPrivateKeyIsMaskedAsAValueAndInsideAMessage() {
+    String pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----";
+    String escaped = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB\\n-----END EC PRIVATE KEY-----";
+
+    assertThat(Secrets.mask("kafka.ssl.keystore.key", pem, false)).isEqualTo(Secrets.MASK);
+    assertThat(Secrets.maskCredentials("bad key " + pem + " in config"))
+        .isEqualTo("bad key " + Secrets.MASK + " in config");
+    assertThat(Secrets.maskCredentials("{\"m\":\"" + escaped + "\"}"))
+        .isEqualTo("{\"m\":\"" + Secrets.MASK + "\"}")
+        .doesNotContain("MHcCAQEEIB");
   }
 }

@@ -265,6 +265,49 @@ class SettingsTest {
   }
 
   @Test
+  void variablesThatNameNoKeyAreLeftOutAndTheOnesWithOurPrefixNamed() {
+    Map<String, String> kubernetes =
+        Map.of(
+            "CACHEPIPE_PORT", "tcp://10.0.0.7:9400",
+            "CACHEPIPE_SERVICE_HOST", "10.0.0.7",
+            "KAFKA_PORT", "tcp://10.0.0.8:9092",
+            "CACHEPIPE_REDIS_URI", "redis://r:6379",
+            "KAFKA_BOOTSTRAP_SERVERS", "k:9092");
+    java.util.function.Predicate<String> isKey =
+        key -> key.equals("cachepipe.redis.uri") || key.equals("kafka.bootstrap.servers");
+
+    Settings settings = Settings.load(null, kubernetes, Map.of(), isKey);
+
+    assertThat(settings.keys())
+        .containsExactlyInAnyOrder("cachepipe.redis.uri", "kafka.bootstrap.servers");
+    assertThat(Settings.unknownVariables(kubernetes, isKey))
+        .containsExactly("CACHEPIPE_PORT", "CACHEPIPE_SERVICE_HOST");
+  }
+
+  @Test
+  void aPasswordFileGivesThePasswordWithoutItsFinalLineBreak(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("pg-password");
+    Files.writeString(file, "S3cr3t;with,separators\n");
+    Settings fromFile =
+        Settings.of(Map.of(Connections.POSTGRES_PASSWORD_FILE.name(), file.toString()));
+    Settings both =
+        Settings.of(
+            Map.of(
+                Connections.POSTGRES_PASSWORD.name(),
+                "given",
+                Connections.POSTGRES_PASSWORD_FILE.name(),
+                file.toString()));
+    Settings missing =
+        Settings.of(Map.of(Connections.REDIS_PASSWORD_FILE.name(), dir.resolve("no").toString()));
+
+    assertThat(Connections.from(fromFile).postgresPassword()).isEqualTo("S3cr3t;with,separators");
+    assertThat(Connections.from(both).postgresPassword()).isEqualTo("given");
+    assertThatThrownBy(() -> Connections.from(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("cachepipe.redis.password.file: cannot read the secret file");
+  }
+
+  @Test
   void toStringShowsNoValues() {
     Settings settings = Settings.of(Map.of("cachepipe.redis.uri", "redis://u:hunter2@r:6379"));
 

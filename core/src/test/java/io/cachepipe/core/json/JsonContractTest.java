@@ -27,7 +27,7 @@ class JsonContractTest {
   private static final String INVALIDATION_JSON =
       """
       {"v":1,"tag":"user:42","table":"public.posts","op":"update",
-       "lsn":123456789,"commit_ts_us":1700000000000001,"tx_id":987}
+       "lsn":123456789,"commit_lsn":123460000,"commit_ts_us":1700000000000001,"tx_id":987}
       """;
 
   @Test
@@ -61,7 +61,7 @@ class JsonContractTest {
   @Test
   void invalidationSurvivesARoundTrip() {
     Invalidation invalidation =
-        new Invalidation(1, "user:42", "public.posts", Op.DELETE, 10L, 20L, 30L);
+        new Invalidation(1, "user:42", "public.posts", Op.DELETE, 10L, 15L, 20L, 30L);
 
     assertThat(Invalidation.CONTRACT.decode(Invalidation.CONTRACT.encode(invalidation)))
         .isEqualTo(invalidation);
@@ -70,27 +70,72 @@ class JsonContractTest {
   @Test
   void evictionReportSurvivesARoundTrip() {
     EvictionReport report =
-        new EvictionReport(1, "user:42", 10L, 20L, List.of("cp:user:42", "cp:user_stats:42"));
+        new EvictionReport(
+            1, "user:42", 10L, 15L, 20L, List.of("cp:user:42", "cp:user_stats:42"), 3, false);
 
     assertThat(EvictionReport.CONTRACT.decode(EvictionReport.CONTRACT.encode(report)))
         .isEqualTo(report);
   }
 
   @Test
-  void evictionReportOfAnInvalidationCarriesItsTagLsnAndCommitTime() {
+  void evictionReportOfAnInvalidationCarriesItsTagPositionsAndCommitTime() {
     Invalidation invalidation =
-        new Invalidation(1, "post:7", "public.posts", Op.UPDATE, 10L, 20L, 30L);
+        new Invalidation(1, "post:7", "public.posts", Op.UPDATE, 10L, 15L, 20L, 30L);
 
-    EvictionReport report = EvictionReport.of(invalidation, List.of("cp:post:7"));
+    EvictionReport report = EvictionReport.of(invalidation, List.of("cp:post:7"), 1, true);
 
-    assertThat(report).isEqualTo(new EvictionReport(1, "post:7", 10L, 20L, List.of("cp:post:7")));
+    assertThat(report)
+        .isEqualTo(new EvictionReport(1, "post:7", 10L, 15L, 20L, List.of("cp:post:7"), 1, true));
+  }
+
+  @Test
+  void messagesWrittenBeforeTheCommitPositionExistedDecodeWithTheirOwnLsnInItsPlace() {
+    String change =
+        """
+        {"v":1,"op":"insert","table":"public.posts","key":{"id":7},"after":{"id":7},
+         "lsn":11,"commit_ts_us":22,"tx_id":33}
+        """;
+    String invalidation =
+        """
+        {"v":1,"tag":"post:7","table":"public.posts","op":"insert","lsn":11,"commit_ts_us":22,
+         "tx_id":33}
+        """;
+    String report =
+        """
+        {"v":1,"tag":"post:7","lsn":11,"commit_ts_us":22,"live_keys":["cp:post:7"]}
+        """;
+
+    assertThat(ChangeEvent.CONTRACT.decode(utf8(change)).commitLsn()).isEqualTo(11);
+    assertThat(Invalidation.CONTRACT.decode(utf8(invalidation)).commitLsn()).isEqualTo(11);
+    assertThat(EvictionReport.CONTRACT.decode(utf8(report)))
+        .isEqualTo(new EvictionReport(1, "post:7", 11, 11, 22, List.of("cp:post:7"), 1, false));
+  }
+
+  @Test
+  void aChangeCarriesItsTransactionsCommitPositionApartFromItsOwn() throws Exception {
+    ChangeEvent change =
+        ChangeEvent.of(
+            Op.INSERT, "public.users", Map.of("id", 1), null, Map.of("id", 1), 5L, 9L, 6L, 7L);
+
+    JsonNode json = tree(ChangeEvent.CONTRACT.encode(change));
+
+    assertThat(json.get("lsn").asLong()).isEqualTo(5);
+    assertThat(json.get("commit_lsn").asLong()).isEqualTo(9);
+    assertThat(ChangeEvent.CONTRACT.decode(ChangeEvent.CONTRACT.encode(change))).isEqualTo(change);
   }
 
   @Test
   void invalidationIsEncodedWithThePublicContractFieldNames() throws Exception {
     Invalidation invalidation =
         new Invalidation(
-            1, "user:42", "public.posts", Op.UPDATE, 123456789L, 1700000000000001L, 987L);
+            1,
+            "user:42",
+            "public.posts",
+            Op.UPDATE,
+            123456789L,
+            123460000L,
+            1700000000000001L,
+            987L);
 
     assertThat(tree(Invalidation.CONTRACT.encode(invalidation)))
         .isEqualTo(tree(utf8(INVALIDATION_JSON)));
@@ -101,17 +146,24 @@ class JsonContractTest {
     assertThat(Invalidation.CONTRACT.decode(utf8(INVALIDATION_JSON)))
         .isEqualTo(
             new Invalidation(
-                1, "user:42", "public.posts", Op.UPDATE, 123456789L, 1700000000000001L, 987L));
+                1,
+                "user:42",
+                "public.posts",
+                Op.UPDATE,
+                123456789L,
+                123460000L,
+                1700000000000001L,
+                987L));
   }
 
   @Test
   void invalidationOfAChangeCarriesTheChangesTableOpLsnCommitTimeAndTransaction() {
     ChangeEvent change =
         ChangeEvent.of(
-            Op.DELETE, "public.posts", Map.of("id", 7), Map.of("id", 7), null, 11L, 22L, 33L);
+            Op.DELETE, "public.posts", Map.of("id", 7), Map.of("id", 7), null, 11L, 12L, 22L, 33L);
 
     assertThat(Invalidation.of("post:7", change))
-        .isEqualTo(new Invalidation(1, "post:7", "public.posts", Op.DELETE, 11L, 22L, 33L));
+        .isEqualTo(new Invalidation(1, "post:7", "public.posts", Op.DELETE, 11L, 12L, 22L, 33L));
   }
 
   @Test
@@ -119,7 +171,7 @@ class JsonContractTest {
     Map<Op, String> expected =
         Map.of(Op.INSERT, "insert", Op.UPDATE, "update", Op.DELETE, "delete");
     for (var entry : expected.entrySet()) {
-      Invalidation invalidation = new Invalidation(1, "t", "public.x", entry.getKey(), 1, 2, 3);
+      Invalidation invalidation = new Invalidation(1, "t", "public.x", entry.getKey(), 1, 1, 2, 3);
 
       assertThat(tree(Invalidation.CONTRACT.encode(invalidation)).get("op").asText())
           .isEqualTo(entry.getValue());
@@ -135,7 +187,7 @@ class JsonContractTest {
         """;
 
     assertThat(Invalidation.CONTRACT.decode(utf8(json)))
-        .isEqualTo(new Invalidation(1, "user:42", "public.posts", Op.INSERT, 1, 2, 3));
+        .isEqualTo(new Invalidation(1, "user:42", "public.posts", Op.INSERT, 1, 1, 2, 3));
   }
 
   @Test

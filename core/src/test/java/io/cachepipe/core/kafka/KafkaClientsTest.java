@@ -36,4 +36,47 @@ class KafkaClientsTest {
     assertThat(KafkaClients.shared(Settings.empty()))
         .containsOnly(Map.entry("bootstrap.servers", "127.0.0.1:9092"));
   }
+
+  @Test
+  void aManualCommitConsumerJoinsItsGroupWithoutAutoCommitAndReadsFromTheStart() {
+    Map<String, Object> config =
+        KafkaClients.manualCommitConsumer(
+            KafkaClients.shared(Settings.empty()), "cachepipe-warmer", Map.of());
+
+    assertThat(config)
+        .containsOnly(
+            Map.entry("bootstrap.servers", "127.0.0.1:9092"),
+            Map.entry("group.id", "cachepipe-warmer"),
+            Map.entry("enable.auto.commit", false),
+            Map.entry("auto.offset.reset", "earliest"));
+  }
+
+  @Test
+  void anAcknowledgedProducerWaitsForAllReplicasAndSendsAtOnce() {
+    Map<String, Object> config =
+        KafkaClients.acknowledgedProducer(
+            KafkaClients.shared(Settings.empty()), "cachepipe-cdc", Map.of());
+
+    assertThat(config)
+        .containsOnly(
+            Map.entry("bootstrap.servers", "127.0.0.1:9092"),
+            Map.entry("client.id", "cachepipe-cdc"),
+            Map.entry("acks", "all"),
+            Map.entry("enable.idempotence", true),
+            Map.entry("linger.ms", 0));
+  }
+
+  @Test
+  void passThroughKeysOverrideWhatTheClientsSet() {
+    Map<String, Object> shared = KafkaClients.shared(Settings.empty());
+
+    assertThat(
+            KafkaClients.manualCommitConsumer(
+                shared, "g", Map.of("auto.offset.reset", "latest", "max.poll.records", "10")))
+        .containsEntry("auto.offset.reset", "latest")
+        .containsEntry("max.poll.records", "10");
+    assertThat(KafkaClients.acknowledgedProducer(shared, "c", Map.of("linger.ms", "5")))
+        .containsEntry("linger.ms", "5")
+        .containsEntry("acks", "all");
+  }
 }
