@@ -1,5 +1,6 @@
 package io.cachepipe.servers;
 
+import io.cachepipe.core.concurrent.DaemonThreads;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -102,9 +103,7 @@ public abstract class ChildOutput {
 
     @Override
     void started(Process process, String name) {
-      Thread pump = new Thread(() -> pump(process), name + "-output");
-      pump.setDaemon(true);
-      pump.start();
+      DaemonThreads.start(name + "-output", () -> pump(process));
     }
 
     private void pump(Process process) {

@@ -1,13 +1,19 @@
 package io.cachepipe.servers;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.Uuid;
 
 /** The files a {@link LocalKafka} broker runs from, all inside its scratch directory. */
 final class KafkaBrokerFiles {
@@ -33,39 +39,54 @@ final class KafkaBrokerFiles {
   }
 
   /**
-   * A combined KRaft broker and controller on 127.0.0.1. Every replication factor and minimum ISR
-   * is 1 because there is one node; consumer groups start without the usual 3 s delay.
+   * A combined KRaft broker and controller on 127.0.0.1, with a PLAINTEXT client listener on {@code
+   * brokerPort}. Every replication factor and minimum ISR is 1 because there is one node; consumer
+   * groups start without the usual 3 s delay.
    */
   void writeServerProperties(int brokerPort, int controllerPort) {
-    writeServerProperties(brokerPort, controllerPort, null);
+    writeServerProperties(brokerPort, controllerPort, List.of(), null);
   }
 
   /**
-   * Like {@link #writeServerProperties(int, int)}, with a second client listener, {@code
-   * SASL_PLAINTEXT} with the PLAIN mechanism, on {@code sasl.port()} for {@code sasl.user()}.
+   * Like {@link #writeServerProperties(int, int)}, with more client listeners: {@code
+   * SASL_PLAINTEXT}, {@code SSL} or {@code SASL_SSL}. The SASL ones take the PLAIN mechanism for
+   * {@code security.user()}; the TLS ones present {@code security.certificates()}' server
+   * certificate (a PEM key store) and ask clients for none.
    *
-   * @param sasl the listener's port and its one user, or null for none
+   * @param security who authenticates and the certificates, or null when no listener needs them
    */
-  void writeServerProperties(int brokerPort, int controllerPort, SaslListener sasl) {
+  void writeServerProperties(
+      int brokerPort, int controllerPort, List<Listener> listeners, Security security) {
     Map<String, String> config = new LinkedHashMap<>();
     config.put("process.roles", "broker,controller");
     config.put("node.id", "1");
-    String plaintext = "PLAINTEXT://127.0.0.1:" + brokerPort;
-    String clients = sasl == null ? plaintext : plaintext + "," + sasl.listener();
-    config.put("listeners", clients + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    config.put("advertised.listeners", clients);
+    List<String> clients = new ArrayList<>(List.of("PLAINTEXT://127.0.0.1:" + brokerPort));
+    listeners.forEach(l -> clients.add(l.url()));
+    config.put(
+        "listeners", String.join(",", clients) + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    config.put("advertised.listeners", String.join(",", clients));
     config.put(
         "listener.security.protocol.map",
-        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
-    if (sasl != null) {
-      config.put("sasl.enabled.mechanisms", "PLAIN");
-      config.put(
-          "listener.name.sasl_plaintext.plain.sasl.jaas.config",
-          "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
-              + sasl.user()
-              + "=\""
-              + sasl.password()
-              + "\";");
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,"
+            + "SASL_SSL:SASL_SSL");
+    for (Listener listener : listeners) {
+      if (listener.protocol().startsWith("SASL_")) {
+        config.put("sasl.enabled.mechanisms", "PLAIN");
+        config.put(
+            "listener.name."
+                + listener.protocol().toLowerCase(Locale.ROOT)
+                + ".plain.sasl.jaas.config",
+            "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
+                + security.user()
+                + "=\""
+                + security.password()
+                + "\";");
+      }
+      if (listener.protocol().endsWith("SSL")) {
+        config.put("ssl.keystore.type", "PEM");
+        config.put("ssl.keystore.location", keyStore(security.certificates()).toString());
+        config.put("ssl.client.auth", "none");
+      }
     }
     config.put("inter.broker.listener.name", "PLAINTEXT");
     config.put("controller.listener.names", "CONTROLLER");
@@ -94,12 +115,30 @@ final class KafkaBrokerFiles {
             .collect(Collectors.joining("\n", "", "\n")));
   }
 
-  /** A {@code SASL_PLAINTEXT} listener on 127.0.0.1 whose one PLAIN user is {@code user}. */
-  record SaslListener(int port, String user, String password) {
-    String listener() {
-      return "SASL_PLAINTEXT://127.0.0.1:" + port;
+  /** The broker's PEM key store: its private key, then its certificate. */
+  private Path keyStore(TestCertificates certificates) {
+    Path store = dir.resolve("broker-keystore.pem");
+    try {
+      write(
+          store,
+          Files.readString(certificates.key())
+              + "\n"
+              + Files.readString(certificates.certificate()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + certificates, e);
+    }
+    return store;
+  }
+
+  /** A client listener on 127.0.0.1 besides PLAINTEXT. */
+  record Listener(String protocol, int port) {
+    String url() {
+      return protocol + "://127.0.0.1:" + port;
     }
   }
+
+  /** The one PLAIN user of the SASL listeners, and the TLS listeners' certificates. */
+  record Security(String user, String password, TestCertificates certificates) {}
 
   /**
    * Points both logging back ends at {@link #brokerLog()}. The broker logs through SLF4J, and the
@@ -165,6 +204,32 @@ final class KafkaBrokerFiles {
       Files.writeString(file, content);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /**
+   * Runs {@code kafka-storage format --standalone} in this JVM: {@code StorageTool.execute} returns
+   * instead of calling {@code System.exit}, and a second JVM would add seconds to every start.
+   */
+  void formatStorage() {
+    String[] arguments = {
+      "format",
+      "--config",
+      serverProperties().toString(),
+      "--cluster-id",
+      Uuid.randomUuid().toString(),
+      "--standalone"
+    };
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    int exitCode;
+    try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+      exitCode = kafka.tools.StorageTool.execute(arguments, out);
+    } catch (RuntimeException e) {
+      throw new LocalServerException("kafka-storage format failed: " + output, e);
+    }
+    if (exitCode != 0) {
+      throw new LocalServerException(
+          "kafka-storage format exited with " + exitCode + ": " + output);
     }
   }
 }

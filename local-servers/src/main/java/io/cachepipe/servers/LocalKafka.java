@@ -1,21 +1,11 @@
 package io.cachepipe.servers;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.apache.kafka.common.Uuid;
 
 /**
  * A real single-node Kafka (KRaft, combined broker and controller) in a child JVM: {@code
@@ -31,7 +21,6 @@ public final class LocalKafka implements AutoCloseable {
 
   private static final String HOST = "127.0.0.1";
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-  private static final int PROBE_MILLIS = 2_000;
   private static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
   private static final List<String> JVM_OPTIONS =
       List.of(
@@ -56,17 +45,21 @@ public final class LocalKafka implements AutoCloseable {
   private final KafkaBrokerFiles files;
   private final Path argumentFile;
   private final int port;
-  private final int saslPort;
+  private final Map<String, Integer> clientPorts;
   private ChildProcess child;
   private volatile boolean keepData;
 
   private LocalKafka(
-      ScratchDirectory dir, KafkaBrokerFiles files, Path argumentFile, int port, int saslPort) {
+      ScratchDirectory dir,
+      KafkaBrokerFiles files,
+      Path argumentFile,
+      int port,
+      Map<String, Integer> clientPorts) {
     this.dir = dir;
     this.files = files;
     this.argumentFile = argumentFile;
     this.port = port;
-    this.saslPort = saslPort;
+    this.clientPorts = Map.copyOf(clientPorts);
   }
 
   /**
@@ -76,7 +69,7 @@ public final class LocalKafka implements AutoCloseable {
    *     s; the message ends with the broker's last log lines
    */
   public static LocalKafka start() {
-    return start(null, null);
+    return start(List.of(), null);
   }
 
   /**
@@ -86,29 +79,54 @@ public final class LocalKafka implements AutoCloseable {
    */
   public static LocalKafka startWithSaslPlain(String user, String password) {
     return start(
-        Objects.requireNonNull(user, "user"), Objects.requireNonNull(password, "password"));
+        List.of(SASL_PLAINTEXT),
+        new KafkaBrokerFiles.Security(
+            Objects.requireNonNull(user, "user"),
+            Objects.requireNonNull(password, "password"),
+            null));
   }
 
-  private static LocalKafka start(String saslUser, String saslPassword) {
+  /**
+   * Like {@link #start()}, with two more client listeners that speak TLS with {@code certificates}'
+   * server certificate: {@code SSL} ({@link #sslBootstrapServers()}) and {@code SASL_SSL} with the
+   * PLAIN mechanism and one user ({@link #saslSslBootstrapServers()}).
+   */
+  public static LocalKafka startWithTls(
+      TestCertificates certificates, String user, String password) {
+    return start(
+        List.of(SSL, SASL_SSL),
+        new KafkaBrokerFiles.Security(
+            Objects.requireNonNull(user, "user"),
+            Objects.requireNonNull(password, "password"),
+            Objects.requireNonNull(certificates, "certificates")));
+  }
+
+  private static final String SASL_PLAINTEXT = "SASL_PLAINTEXT";
+  private static final String SSL = "SSL";
+  private static final String SASL_SSL = "SASL_SSL";
+
+  private static LocalKafka start(List<String> protocols, KafkaBrokerFiles.Security security) {
     ScratchDirectory dir = ScratchDirectory.create("cachepipe-kafka-");
     KafkaBrokerFiles files = new KafkaBrokerFiles(dir);
-    int brokerPort = FreePort.pick();
-    int controllerPort = FreePort.pick();
-    while (controllerPort == brokerPort) {
-      controllerPort = FreePort.pick();
-    }
-    KafkaBrokerFiles.SaslListener sasl = null;
-    if (saslUser != null) {
-      int saslPort = FreePort.pick();
-      while (saslPort == brokerPort || saslPort == controllerPort) {
-        saslPort = FreePort.pick();
+    List<Integer> ports = new ArrayList<>();
+    while (ports.size() < 2 + protocols.size()) {
+      int picked = FreePort.pick();
+      if (!ports.contains(picked)) {
+        ports.add(picked);
       }
-      sasl = new KafkaBrokerFiles.SaslListener(saslPort, saslUser, saslPassword);
+    }
+    int brokerPort = ports.get(0);
+    int controllerPort = ports.get(1);
+    Map<String, Integer> clientPorts = new java.util.LinkedHashMap<>();
+    List<KafkaBrokerFiles.Listener> listeners = new ArrayList<>();
+    for (int i = 0; i < protocols.size(); i++) {
+      clientPorts.put(protocols.get(i), ports.get(2 + i));
+      listeners.add(new KafkaBrokerFiles.Listener(protocols.get(i), ports.get(2 + i)));
     }
     LocalKafka kafka;
     try {
-      files.writeServerProperties(brokerPort, controllerPort, sasl);
-      format(files.serverProperties());
+      files.writeServerProperties(brokerPort, controllerPort, listeners, security);
+      files.formatStorage();
       List<String> arguments = new ArrayList<>(JVM_OPTIONS);
       if (Boolean.getBoolean(FULL_JIT_PROPERTY)) {
         arguments.remove(C1_ONLY);
@@ -121,13 +139,7 @@ public final class LocalKafka implements AutoCloseable {
               ExitWithParent.class.getName(),
               "kafka.Kafka",
               files.serverProperties().toString()));
-      kafka =
-          new LocalKafka(
-              dir,
-              files,
-              files.argumentFile(arguments),
-              brokerPort,
-              sasl == null ? -1 : sasl.port());
+      kafka = new LocalKafka(dir, files, files.argumentFile(arguments), brokerPort, clientPorts);
     } catch (RuntimeException e) {
       dir.delete();
       throw e;
@@ -153,7 +165,11 @@ public final class LocalKafka implements AutoCloseable {
         });
     child = started;
     try {
-      Readiness.await(started, STARTUP_TIMEOUT, this::describesCluster, this::logTail);
+      Readiness.await(
+          started,
+          STARTUP_TIMEOUT,
+          () -> ClusterProbe.describesCluster(HOST, port, bootstrapServers()),
+          this::logTail);
     } catch (RuntimeException e) {
       started.stop();
       throw e;
@@ -170,10 +186,28 @@ public final class LocalKafka implements AutoCloseable {
    * #startWithSaslPlain}.
    */
   public String saslBootstrapServers() {
-    if (saslPort < 0) {
-      throw new IllegalStateException("this broker has no SASL listener: see startWithSaslPlain");
+    return listener(SASL_PLAINTEXT, "startWithSaslPlain");
+  }
+
+  /** {@code 127.0.0.1:PORT} of the SSL listener of a broker started with {@link #startWithTls}. */
+  public String sslBootstrapServers() {
+    return listener(SSL, "startWithTls");
+  }
+
+  /**
+   * {@code 127.0.0.1:PORT} of the SASL_SSL listener of a broker started with {@link #startWithTls}.
+   */
+  public String saslSslBootstrapServers() {
+    return listener(SASL_SSL, "startWithTls");
+  }
+
+  private String listener(String protocol, String startedBy) {
+    Integer listening = clientPorts.get(protocol);
+    if (listening == null) {
+      throw new IllegalStateException(
+          "this broker has no " + protocol + " listener: see " + startedBy);
     }
-    return HOST + ":" + saslPort;
+    return HOST + ":" + listening;
   }
 
   /** The broker's JVM (a new one after {@link #restart()}). */
@@ -220,56 +254,6 @@ public final class LocalKafka implements AutoCloseable {
   @Override
   public String toString() {
     return "LocalKafka[" + bootstrapServers() + "]";
-  }
-
-  /**
-   * Runs {@code kafka-storage format --standalone} in this JVM: {@code StorageTool.execute} returns
-   * instead of calling {@code System.exit}, and a second JVM would add seconds to every start.
-   */
-  private static void format(Path serverProperties) {
-    String[] arguments = {
-      "format",
-      "--config",
-      serverProperties.toString(),
-      "--cluster-id",
-      Uuid.randomUuid().toString(),
-      "--standalone"
-    };
-    ByteArrayOutputStream output = new ByteArrayOutputStream();
-    int exitCode;
-    try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-      exitCode = kafka.tools.StorageTool.execute(arguments, out);
-    } catch (RuntimeException e) {
-      throw new LocalServerException("kafka-storage format failed: " + output, e);
-    }
-    if (exitCode != 0) {
-      throw new LocalServerException(
-          "kafka-storage format exited with " + exitCode + ": " + output);
-    }
-  }
-
-  private boolean describesCluster() throws Exception {
-    // A refused connection costs nothing; an Admin client would retry it with warnings.
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(HOST, port), PROBE_MILLIS);
-    }
-    Map<String, Object> config =
-        Map.of(
-            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrapServers(),
-            AdminClientConfig.CLIENT_ID_CONFIG,
-            "cachepipe-local-kafka-probe",
-            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-            PROBE_MILLIS,
-            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-            PROBE_MILLIS);
-    try (Admin admin = Admin.create(config)) {
-      return !admin
-          .describeCluster(new DescribeClusterOptions().timeoutMs(PROBE_MILLIS))
-          .nodes()
-          .get(PROBE_MILLIS, TimeUnit.MILLISECONDS)
-          .isEmpty();
-    }
   }
 
   private String logTail() {

@@ -2,17 +2,13 @@ package io.cachepipe.servers;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -66,11 +62,13 @@ public final class LocalPostgres implements AutoCloseable {
 
   private final EmbeddedPostgres server;
   private final ScratchDirectory dir;
+  private final PgCtl pgCtl;
   private ChildProcess postmaster;
 
   private LocalPostgres(EmbeddedPostgres server, ScratchDirectory dir, ChildProcess postmaster) {
     this.server = server;
     this.dir = dir;
+    this.pgCtl = new PgCtl(dir);
     this.postmaster = postmaster;
   }
 
@@ -108,13 +106,13 @@ public final class LocalPostgres implements AutoCloseable {
       server = builder.start();
     } catch (IOException | RuntimeException e) {
       String output = ChildOutput.toFile(log).tail(40);
-      killPostmaster(data);
+      PgCtl.killPostmaster(data);
       dir.delete();
       throw new LocalServerException("PostgreSQL did not start. Its log:\n" + output, e);
     }
     ProcessHandle handle;
     try {
-      handle = postmasterProcess(data);
+      handle = PgCtl.postmasterProcess(data);
     } catch (LocalServerException e) {
       stop(server);
       dir.delete();
@@ -216,7 +214,7 @@ public final class LocalPostgres implements AutoCloseable {
     if (!postmaster.isAlive()) {
       return;
     }
-    pgCtl("stop", "-D", data().toString(), "-m", "fast", "-w", "-t", "60");
+    pgCtl.run("stop", "-D", data().toString(), "-m", "fast", "-w", "-t", "60");
     // pg_ctl returns once the pid file is gone, a moment before the process is.
     if (!postmaster.awaitExit(Duration.ofSeconds(30))) {
       throw new LocalServerException(postmaster + " still runs after pg_ctl stop");
@@ -233,7 +231,7 @@ public final class LocalPostgres implements AutoCloseable {
    */
   public synchronized void restart() {
     stopServer();
-    pgCtl(
+    pgCtl.run(
         "start",
         "-D",
         data().toString(),
@@ -243,8 +241,8 @@ public final class LocalPostgres implements AutoCloseable {
         "-l",
         dir.resolve("postgres.log").toString(),
         "-o",
-        serverOptions());
-    postmaster = adopt(server, dir, postmasterProcess(data()));
+        pgCtl.serverOptions());
+    postmaster = adopt(server, dir, PgCtl.postmasterProcess(data()));
   }
 
   /** Stops the server ({@code pg_ctl stop -m fast}) and deletes its directory. */
@@ -262,63 +260,6 @@ public final class LocalPostgres implements AutoCloseable {
     return dir.resolve("data");
   }
 
-  /**
-   * The command line the postmaster last ran with, from {@code postmaster.opts}: the binary, then
-   * its options, each quoted as a shell word (which is how {@code pg_ctl -o} passes them on).
-   */
-  private List<String> lastCommandLine() {
-    Path opts = data().resolve("postmaster.opts");
-    try {
-      String line = Files.readString(opts).trim();
-      int end = line.indexOf(' ');
-      return end < 0 ? List.of(line, "") : List.of(line.substring(0, end), line.substring(end + 1));
-    } catch (IOException e) {
-      throw new LocalServerException("cannot read " + opts, e);
-    }
-  }
-
-  private String serverOptions() {
-    return lastCommandLine().get(1);
-  }
-
-  private void pgCtl(String... arguments) {
-    Path pgCtl = Path.of(lastCommandLine().get(0)).resolveSibling("pg_ctl");
-    List<String> command = new ArrayList<>();
-    if ("root".equals(System.getProperty("user.name"))) {
-      command.addAll(List.of("unshare", "-U"));
-    }
-    command.add(pgCtl.toString());
-    command.addAll(List.of(arguments));
-    Path log = dir.resolve("pg_ctl.log");
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    try {
-      Process process = builder.start();
-      if (!process.waitFor(90, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new LocalServerException("pg_ctl " + arguments[0] + " hung: " + command);
-      }
-      if (process.exitValue() != 0) {
-        throw new LocalServerException(
-            "pg_ctl "
-                + arguments[0]
-                + " exited with "
-                + process.exitValue()
-                + ". Its output:\n"
-                + ChildOutput.toFile(log).tail(20)
-                + "\nThe server's log:\n"
-                + ChildOutput.toFile(dir.resolve("postgres.log")).tail(20));
-      }
-    } catch (IOException e) {
-      throw new LocalServerException("cannot run " + command, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LocalServerException("interrupted while running pg_ctl " + arguments[0], e);
-    }
-  }
-
   @Override
   public String toString() {
     return "LocalPostgres[" + jdbcUrl() + "]";
@@ -329,29 +270,6 @@ public final class LocalPostgres implements AutoCloseable {
       server.close();
     } catch (IOException e) {
       throw new LocalServerException("pg_ctl stop failed", e);
-    }
-  }
-
-  private static ProcessHandle postmasterProcess(Path data) {
-    Path pidFile = data.resolve("postmaster.pid");
-    try {
-      long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-      return ProcessHandle.of(pid)
-          .orElseThrow(() -> new LocalServerException("postmaster " + pid + " is not running"));
-    } catch (IOException | RuntimeException e) {
-      throw new LocalServerException("cannot read the postmaster's pid from " + pidFile, e);
-    }
-  }
-
-  private static void killPostmaster(Path data) {
-    if (Files.exists(data.resolve("postmaster.pid"))) {
-      try {
-        ProcessHandle postmaster = postmasterProcess(data);
-        postmaster.descendants().forEach(ProcessHandle::destroyForcibly);
-        postmaster.destroyForcibly();
-      } catch (LocalServerException e) {
-        // Nothing left to kill.
-      }
     }
   }
 }
