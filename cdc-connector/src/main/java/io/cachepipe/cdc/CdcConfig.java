@@ -63,9 +63,11 @@ public record CdcConfig(
           "cachepipe.cdc.poll.interval.ms",
           5,
           1,
-          "How long Debezium waits to fill a batch. Adds about half of it to every change's"
-              + " latency; 1 ms is fastest but costs ~30-45% of a core even when idle, 10 ms ~6-12%;"
-              + " Debezium's own default, 500, adds ~0.5 s.");
+          "How long Debezium's WAL reader sleeps when it finds nothing, and its queue waits to"
+              + " fill a batch. A change waits about this long at low rates. Each wait of the"
+              + " queue ends in a busy loop of up to a millisecond (Debezium's timer counts whole"
+              + " milliseconds), so an idle pipeline spends about 1/(this + 1) of a core there;"
+              + " docs/benchmarks.md has runs at several values. Debezium's own default is 500.");
   public static final ConfigField<Duration> HEARTBEAT_INTERVAL =
       ConfigField.millis(
           "cachepipe.cdc.heartbeat.interval.ms",

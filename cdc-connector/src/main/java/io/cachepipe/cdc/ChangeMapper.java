@@ -67,15 +67,47 @@ final class ChangeMapper {
     Map<String, Object> after = toMap(envelope.getStruct("after"));
     Long lsn = (Long) source.get("lsn");
     Long txId = (Long) source.get("txId");
+    long ownLsn = lsn == null ? 0 : lsn;
     return ChangeEvent.of(
         Op.fromWire(op),
         table,
         key,
         before,
         after,
-        lsn == null ? 0 : lsn,
+        ownLsn,
+        commitPosition(source, ownLsn),
         commitMicros(source),
         txId == null ? 0 : txId);
+  }
+
+  /**
+   * The position that orders the change's transaction by commit ({@link ChangeEvent#commitLsn}).
+   *
+   * <p>Debezium's PostgreSQL connector does not pass on the commit LSN that pgoutput's BEGIN
+   * message carries (its decoder only logs it). What it does give every change is {@code
+   * source.sequence}, {@code ["<lastCommitLsn>","<lsn>"]}: the first is the WAL position of the
+   * last commit it streamed before this change (set when a COMMIT, or a non-transactional logical
+   * decoding message, is processed; restored from the stored offset's {@code lsn_commit} on a
+   * restart). Logical decoding streams whole transactions in commit order, so that position is the
+   * same for every change of one transaction, lies before the transaction's own commit, and is at
+   * or after the commit of every transaction streamed before it: it orders transactions exactly as
+   * their commits do. Only the first transaction after a start without stored offsets has none; it
+   * takes the change's own LSN, which still lies below every later transaction's position.
+   */
+  static long commitPosition(Struct source, long ownLsn) {
+    if (source.schema().field("sequence") == null) {
+      return ownLsn;
+    }
+    String sequence = source.getString("sequence");
+    if (sequence == null || !sequence.startsWith("[\"")) {
+      return ownLsn; // [null,"..."]: no commit streamed since the engine started
+    }
+    int end = sequence.indexOf('"', 2);
+    try {
+      return end > 2 ? Long.parseLong(sequence, 2, end, 10) : ownLsn;
+    } catch (NumberFormatException e) {
+      return ownLsn;
+    }
   }
 
   private static long commitMicros(Struct source) {

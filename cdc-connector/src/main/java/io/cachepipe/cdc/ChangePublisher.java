@@ -1,17 +1,19 @@
 package io.cachepipe.cdc;
 
 import io.cachepipe.core.change.ChangeEvent;
+import io.cachepipe.core.change.Reduced;
 import io.cachepipe.core.change.Watermark;
+import io.cachepipe.core.concurrent.DaemonThreads;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.kafka.KafkaClients;
+import io.cachepipe.core.tag.TagRules;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -19,11 +21,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -47,25 +50,37 @@ final class ChangePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(ChangePublisher.class);
   private static final String STAGE = "cdc-connector";
 
+  /** How long closing waits for Kafka to take what the producer still holds. */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(1);
+
   private final Topics topics;
   private final KafkaProducer<byte[], byte[]> producer;
   private final CaptureStats stats;
   private final ScheduledExecutorService marker;
+  private final ChangeEncoder encoder;
   private volatile long acknowledgedLsn = -1;
   private long markedLsn = -1;
+  private volatile Consumer<List<ChangeEvent>> onSent = changes -> {};
 
   ChangePublisher(
-      Topics topics, Settings settings, CaptureStats stats, Duration watermarkInterval) {
+      Topics topics,
+      Settings settings,
+      TagRules rules,
+      CaptureStats stats,
+      Duration watermarkInterval) {
     this.topics = topics;
     this.stats = stats;
-    this.producer = new KafkaProducer<>(producerConfig(settings));
+    Map<String, Object> producerConfig =
+        KafkaClients.acknowledgedProducer(
+            KafkaClients.shared(settings), "cachepipe-cdc", settings.subtree("kafka.producer."));
+    this.encoder =
+        new ChangeEncoder(
+            rules,
+            ChangeSizeLimit.of(producerConfig, KafkaClients.shared(settings), topics.changes()));
+    this.producer =
+        new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
     this.marker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "cachepipe-cdc-watermark");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("cachepipe-cdc-watermark"));
     long micros = watermarkInterval.toNanos() / 1_000;
     marker.scheduleWithFixedDelay(this::markProgress, micros, micros, TimeUnit.MICROSECONDS);
   }
@@ -106,9 +121,11 @@ final class ChangePublisher {
       throws InterruptedException {
     List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
     long lastLsn = -1;
+    long lastCommitMicros = 0;
     long position = -1;
     boolean awaited = false;
     List<String> tables = new ArrayList<>(records.size());
+    List<ChangeEvent> changes = new ArrayList<>(records.size());
     for (RecordChangeEvent<SourceRecord> event : records) {
       SourceRecord record = event.record();
       position = Math.max(position, ChangeMapper.position(record));
@@ -129,15 +146,13 @@ final class ChangePublisher {
         stats.deadLettered.increment();
         continue;
       }
-      sends.add(
-          producer.send(
-              new ProducerRecord<>(
-                  topics.changes(),
-                  change.recordKey().getBytes(StandardCharsets.UTF_8),
-                  ChangeEvent.CONTRACT.encode(change))));
+      sends.add(producer.send(changeRecord(change)));
       lastLsn = change.lsn();
+      lastCommitMicros = change.commitMicros();
       tables.add(change.table());
+      changes.add(change);
     }
+    onSent.accept(changes);
     awaitAcknowledged(sends);
     for (RecordChangeEvent<SourceRecord> event : records) {
       committer.markProcessed(event);
@@ -145,15 +160,55 @@ final class ChangePublisher {
     committer.markBatchFinished();
     stats.captured.add(tables.size());
     tables.forEach(stats::recordCaptured);
+    long now = System.currentTimeMillis();
     if (lastLsn >= 0) {
       stats.lastLsn = lastLsn;
+      stats.lastCommitMicros = lastCommitMicros;
+      stats.lastCapturedMillis = now;
     }
+    stats.lastBatchMillis = now;
     if (position > acknowledgedLsn) {
       acknowledgedLsn = position;
     }
     if (awaited) {
       marker.execute(this::markProgress);
     }
+  }
+
+  /**
+   * The record of {@code change}; cut down to what the tag rules read when too big for Kafka, or a
+   * dead letter of its key when not even that fits.
+   */
+  private ProducerRecord<byte[], byte[]> changeRecord(ChangeEvent change) {
+    byte[] key = change.recordKey().getBytes(StandardCharsets.UTF_8);
+    ChangeEncoder.Encoded encoded = encoder.encode(change, key.length);
+    if (encoded.reduced() == null && encoded.value() != null) {
+      return new ProducerRecord<>(topics.changes(), key, encoded.value());
+    }
+    if (encoded.value() == null) {
+      String reason = "change of more than " + encoder.limit() + " bytes even as its key alone";
+      LOG.error(
+          "dead-lettering {} {} at lsn {}: {}", change.table(), key(key), change.lsn(), reason);
+      stats.deadLettered.increment();
+      return DeadLetters.record(
+          topics.deadLetter(), key, null, STAGE, reason, "lsn " + change.lsn());
+    }
+    LOG.warn(
+        "{} {} at lsn {} is over the {} bytes Kafka takes: published {}",
+        change.table(),
+        key(key),
+        change.lsn(),
+        encoder.limit(),
+        encoded.reduced().wireName());
+    stats.reduced.increment();
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Reduced.HEADER, encoded.reduced().headerValue());
+    return new ProducerRecord<>(topics.changes(), null, key, encoded.value(), headers);
+  }
+
+  private static String key(byte[] key) {
+    String text = new String(key, StandardCharsets.UTF_8);
+    return text.length() <= 200 ? text : text.substring(0, 200) + "…";
   }
 
   private static void awaitAcknowledged(List<Future<RecordMetadata>> sends)
@@ -180,16 +235,12 @@ final class ChangePublisher {
         String.valueOf(record.sourceOffset()));
   }
 
-  private static Map<String, Object> producerConfig(Settings settings) {
-    Map<String, Object> config = new HashMap<>(KafkaClients.shared(settings));
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-cdc");
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.putAll(settings.subtree("kafka.producer."));
-    return config;
+  /**
+   * Hands each batch's changes to {@code onSent} once they are sent, before Kafka acknowledged them
+   * (the eviction at capture); it must return at once and not throw.
+   */
+  void onSent(Consumer<List<ChangeEvent>> onSent) {
+    this.onSent = onSent;
   }
 
   /** The producer of the changes topic. */
@@ -197,6 +248,11 @@ final class ChangePublisher {
     return producer;
   }
 
+  /**
+   * Stops the watermarks and closes the producer, waiting at most {@link #CLOSE_TIMEOUT} for what
+   * it still has to send: the engine has stopped by now, so no offset passes those records, and any
+   * that are lost are captured again at the next start.
+   */
   void close() {
     marker.shutdownNow();
     try {
@@ -204,6 +260,6 @@ final class ChangePublisher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    producer.close(Duration.ofSeconds(10));
+    producer.close(CLOSE_TIMEOUT);
   }
 }

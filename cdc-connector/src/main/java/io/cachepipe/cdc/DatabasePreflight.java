@@ -30,11 +30,7 @@ final class DatabasePreflight {
   private DatabasePreflight() {}
 
   static void run(Connections connections, CdcConfig config, List<String> tables, TagRules rules) {
-    try (Connection db =
-        DriverManager.getConnection(
-            connections.postgresUrl(),
-            connections.postgresUser(),
-            connections.postgresPassword())) {
+    try (Connection db = connect(connections)) {
       checkWalLevel(db);
       for (String table : tables) {
         checkReplicaIdentity(db, table, config.requireReplicaIdentityFull());
@@ -42,14 +38,69 @@ final class DatabasePreflight {
       }
       ensurePublication(db, config.publicationName(), tables);
     } catch (SQLException e) {
-      throw new CdcException(
-          "cannot prepare capture from PostgreSQL at "
-              + Secrets.maskCredentials(connections.postgresUrl())
-              + " as "
-              + connections.postgresUser()
-              + ": "
-              + e.getMessage(),
-          e);
+      throw failure("cannot prepare capture from", connections, e);
+    }
+  }
+
+  /**
+   * What can be checked before the watched tables exist: the WAL level, so that a server not set up
+   * for logical replication is refused at once rather than after its tables appear.
+   */
+  static void checkServer(Connections connections) {
+    try (Connection db = connect(connections)) {
+      checkWalLevel(db);
+    } catch (SQLException e) {
+      throw failure("cannot prepare capture from", connections, e);
+    }
+  }
+
+  /**
+   * The watched tables that do not exist (yet): a database whose schema is applied after cachepipe
+   * starts (a fresh docker-compose stack, a migration job beside the sidecar) has none at first.
+   */
+  static List<String> missingTables(Connections connections, List<String> tables) {
+    try (Connection db = connect(connections)) {
+      List<String> missing = new ArrayList<>();
+      for (String table : tables) {
+        if (replicaIdentity(db, table) == null) {
+          missing.add(table);
+        }
+      }
+      return missing;
+    } catch (SQLException e) {
+      throw failure("cannot look for the watched tables in", connections, e);
+    }
+  }
+
+  private static Connection connect(Connections connections) throws SQLException {
+    return DriverManager.getConnection(
+        connections.postgresUrl(), connections.postgresUser(), connections.postgresPassword());
+  }
+
+  private static CdcException failure(String what, Connections connections, SQLException e) {
+    return new CdcException(
+        what
+            + " PostgreSQL at "
+            + Secrets.maskCredentials(connections.postgresUrl())
+            + " as "
+            + connections.postgresUser()
+            + ": "
+            + e.getMessage(),
+        e);
+  }
+
+  /** The table's REPLICA IDENTITY code ({@code f} for FULL), or null if there is no such table. */
+  private static String replicaIdentity(Connection db, String table) throws SQLException {
+    String[] parts = split(table);
+    try (PreparedStatement st =
+        db.prepareStatement(
+            "SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
+      st.setString(1, parts[0]);
+      st.setString(2, parts[1]);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
     }
   }
 
@@ -70,34 +121,24 @@ final class DatabasePreflight {
 
   private static void checkReplicaIdentity(Connection db, String table, boolean requireFull)
       throws SQLException {
-    String[] parts = split(table);
-    try (PreparedStatement st =
-        db.prepareStatement(
-            "SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
-      st.setString(1, parts[0]);
-      st.setString(2, parts[1]);
-      try (ResultSet rs = st.executeQuery()) {
-        if (!rs.next()) {
-          throw new CdcException("watched table " + table + " does not exist");
-        }
-        String identity = rs.getString(1);
-        if (!"f".equals(identity)) {
-          String message =
-              "table "
-                  + table
-                  + " has REPLICA IDENTITY "
-                  + identityName(identity)
-                  + ": its updates carry no before-image and its deletes zero-filled columns, so"
-                  + " entries tagged by old values would never be evicted. Fix: ALTER TABLE "
-                  + quoted(table)
-                  + " REPLICA IDENTITY FULL; (or set cachepipe.cdc.require.replica.identity.full=false)";
-          if (requireFull) {
-            throw new CdcException(message);
-          }
-          LOG.warn("{} (check turned off)", message);
-        }
+    String identity = replicaIdentity(db, table);
+    if (identity == null) {
+      throw new CdcException("watched table " + table + " does not exist");
+    }
+    if (!"f".equals(identity)) {
+      String message =
+          "table "
+              + table
+              + " has REPLICA IDENTITY "
+              + identityName(identity)
+              + ": its updates carry no before-image and its deletes zero-filled columns, so"
+              + " entries tagged by old values would never be evicted. Fix: ALTER TABLE "
+              + quoted(table)
+              + " REPLICA IDENTITY FULL; (or set cachepipe.cdc.require.replica.identity.full=false)";
+      if (requireFull) {
+        throw new CdcException(message);
       }
+      LOG.warn("{} (check turned off)", message);
     }
   }
 

@@ -1,6 +1,8 @@
 package io.cachepipe.cdc;
 
+import io.cachepipe.core.concurrent.StopDeadline;
 import io.debezium.embedded.KafkaConnectUtil;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -9,6 +11,8 @@ import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.KafkaOffsetBackingStore;
 import org.apache.kafka.connect.util.SharedTopicAdmin;
 import org.apache.kafka.connect.util.TopicAdmin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine's offsets in a Kafka topic, as Kafka Connect's {@link KafkaOffsetBackingStore} keeps
@@ -18,6 +22,15 @@ import org.apache.kafka.connect.util.TopicAdmin;
  * ever. Debezium makes any other {@code offset.storage} class with its no-argument constructor.
  */
 public final class KafkaOffsetStore extends KafkaOffsetBackingStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaOffsetStore.class);
+
+  /**
+   * How long {@link #stop} waits for Kafka before it closes the store by force. With Kafka up the
+   * store has nothing left to send by then (the engine's last commit waited for it) and stops in
+   * milliseconds.
+   */
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(1);
 
   private final Admin admin;
 
@@ -38,9 +51,23 @@ public final class KafkaOffsetStore extends KafkaOffsetBackingStore {
     super.configure(config);
   }
 
+  /**
+   * Stops the store, but waits at most {@link #STOP_TIMEOUT}: Kafka Connect closes the store's
+   * producer with no timeout, which with the broker gone waits for ever for offsets it cannot send
+   * (a SIGTERM while Kafka is down would then wait for SIGKILL). Past the timeout the stopping
+   * thread is interrupted, which makes the producer close by force; offsets not sent are those of
+   * changes that will be captured again (at least once).
+   */
   @Override
   public void stop() {
-    try {
+    try (StopDeadline deadline =
+        StopDeadline.start(
+            STOP_TIMEOUT,
+            () ->
+                LOG.warn(
+                    "the offset store did not stop within {} s (Kafka unreachable?): closing it"
+                        + " by force; the last offsets may not be stored",
+                    STOP_TIMEOUT.toSeconds()))) {
       super.stop();
     } finally {
       admin.close();
@@ -67,7 +94,7 @@ public final class KafkaOffsetStore extends KafkaOffsetBackingStore {
 
     synchronized void close() {
       if (shared != null) {
-        shared.close();
+        shared.close(STOP_TIMEOUT); // its requests pending on a gone Kafka would wait 60 s
         shared = null;
       }
     }

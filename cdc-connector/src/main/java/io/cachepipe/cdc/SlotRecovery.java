@@ -3,7 +3,8 @@ package io.cachepipe.cdc;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.kafka.KafkaClients;
-import io.cachepipe.invalidator.CacheFlush;
+import io.cachepipe.redis.evict.CacheFlush;
+import io.cachepipe.redis.evict.EvictionConfig;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -93,7 +94,7 @@ final class SlotRecovery implements AutoCloseable {
         if (closed) {
           throw new IllegalStateException("closed before the cache was flushed");
         }
-        flush = CacheFlush.open(settings);
+        flush = CacheFlush.open(connections, EvictionConfig.from(settings));
       }
       try {
         flushed = flush.flushAll();

@@ -44,6 +44,7 @@ class ChangeMapperTest {
           .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
           .field("ts_ms", Schema.INT64_SCHEMA)
           .field("ts_us", Schema.OPTIONAL_INT64_SCHEMA)
+          .field("sequence", Schema.OPTIONAL_STRING_SCHEMA)
           .build();
 
   /** A source block of an older Debezium: milliseconds only. */
@@ -114,6 +115,29 @@ class ChangeMapperTest {
 
     assertThat(msOnly.commitMicros()).isEqualTo(TS_MS * 1000);
     assertThat(nullUs.commitMicros()).isEqualTo(TS_MS * 1000);
+  }
+
+  @Test
+  void theCommitPositionIsTheLastCommitDebeziumStreamedBeforeTheChange() {
+    ChangeEvent change =
+        ChangeMapper.map(record("u", row(7, 1, "a"), row(7, 2, "b"), source(SOURCE)));
+
+    assertThat(change.commitLsn()).isEqualTo(987_000_000L);
+    assertThat(change.lsn()).isEqualTo(987_654_321L);
+  }
+
+  @Test
+  void withoutACommitStreamedYetTheCommitPositionIsTheChangesOwnLsn() {
+    Struct firstAfterStart = source(SOURCE).put("sequence", "[null,\"987654321\"]");
+    Struct noSequence = source(SOURCE).put("sequence", null);
+
+    assertThat(ChangeMapper.map(record("c", null, row(7, 1, "t"), firstAfterStart)).commitLsn())
+        .isEqualTo(987_654_321L);
+    assertThat(ChangeMapper.map(record("c", null, row(7, 1, "t"), noSequence)).commitLsn())
+        .isEqualTo(987_654_321L);
+    assertThat(
+            ChangeMapper.map(record("c", null, row(7, 1, "t"), source(SOURCE_MS_ONLY))).commitLsn())
+        .isEqualTo(987_654_321L);
   }
 
   @Test
@@ -197,6 +221,9 @@ class ChangeMapperTest {
             .put("ts_ms", TS_MS);
     if (schema.field("ts_us") != null) {
       source.put("ts_us", TS_US);
+    }
+    if (schema.field("sequence") != null) {
+      source.put("sequence", "[\"987000000\",\"987654321\"]");
     }
     return source;
   }
