@@ -2,9 +2,9 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.ChangeEvent;
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.core.change.InvalidationsRecord;
+import io.cachepipe.core.change.Reduced;
 import io.cachepipe.core.change.Watermark;
-import io.cachepipe.core.json.MalformedMessageException;
-import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.tag.TagRules;
 import io.cachepipe.core.tag.TagRules.TagResult;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -14,16 +14,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Maps each change to its tags with the tag rules; an unreadable change is dead-lettered. A
- * watermark passes on, restamped with the partition it came through.
+ * Maps each change to its tags with the tag rules. A watermark passes on, restamped with the
+ * partition it came through. Changes that could not be read are left to {@link UnreadableChanges}.
+ *
+ * <p>A rule that renders a blank tag costs that tag only: the change's other tags leave, then the
+ * tagger throws, and {@link DeadLetteringHandler} sends the record to the dead-letter topic with
+ * the reason. Every other failure of a record takes the same path.
  */
-final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
+final class ChangeTagger implements Processor<byte[], ChangesRecord, String, InvalidationsRecord> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeTagger.class);
 
   private final TagRules rules;
   private final InvalidatorMetrics metrics;
-  private ProcessorContext<Object, Object> context;
+  private ProcessorContext<String, InvalidationsRecord> context;
 
   ChangeTagger(TagRules rules, InvalidatorMetrics metrics) {
     this.rules = rules;
@@ -31,24 +35,24 @@ final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
   }
 
   @Override
-  public void init(ProcessorContext<Object, Object> context) {
+  public void init(ProcessorContext<String, InvalidationsRecord> context) {
     this.context = context;
   }
 
   @Override
-  public void process(Record<byte[], byte[]> record) {
-    if (Watermark.isWatermark(record.headers())) {
-      passOn(record);
-      return;
-    }
-    ChangeEvent change;
-    try {
-      change = ChangeEvent.CONTRACT.decode(record.value());
-    } catch (MalformedMessageException e) {
-      deadLetter(record, e);
-      return;
-    }
-    TagResult result = rules.tagsFor(change);
+  public void process(Record<byte[], ChangesRecord> record) {
+    long timestamp = record.timestamp();
+    record
+        .value()
+        .handle(
+            change -> tag(change, Reduced.of(record.headers()).orElse(null), timestamp),
+            watermark -> passOn(watermark, timestamp),
+            unreadable -> {});
+  }
+
+  private void tag(ChangeEvent change, Reduced reduced, long timestamp) {
+    metrics.lastTaggedMillis = context.currentSystemTimeMs();
+    TagResult result = rules.tagsFor(change, reduced);
     if (!result.watched()) {
       metrics.unwatchedChanges.increment();
       return;
@@ -64,35 +68,43 @@ final class ChangeTagger implements Processor<byte[], byte[], Object, Object> {
     metrics.changes.increment();
     for (String tag : result.tags()) {
       context.forward(
-          new Record<Object, Object>(tag, Invalidation.of(tag, change), record.timestamp()),
-          TopologyNames.COALESCER);
+          new Record<>(tag, Invalidation.of(tag, change), timestamp), TopologyNames.COALESCER);
+    }
+    if (!result.blankRules().isEmpty()) {
+      // The tags that rendered are on their way; the record goes to the dead-letter topic (through
+      // DeadLetteringHandler) so that someone fixes the rule or the data.
+      throw new UntaggableChangeException(
+          "rule(s) "
+              + result.blankRules()
+              + " rendered a blank tag for "
+              + change.op().wireName()
+              + " "
+              + change.table()
+              + " "
+              + change.key()
+              + " at lsn "
+              + change.lsn()
+              + "; its other tags "
+              + result.tags()
+              + " were invalidated");
     }
   }
 
-  private void passOn(Record<byte[], byte[]> record) {
-    Watermark watermark;
-    try {
-      watermark = Watermark.CONTRACT.decode(record.value());
-    } catch (MalformedMessageException e) {
-      deadLetter(record, e);
-      return;
+  /** A change of which some tag rule rendered no usable tag; the record is dead-lettered. */
+  static final class UntaggableChangeException extends RuntimeException {
+    UntaggableChangeException(String message) {
+      super(message, null, false, false);
     }
+  }
+
+  private void passOn(Watermark watermark, long timestamp) {
     int partition = context.recordMetadata().map(m -> m.partition()).orElse(watermark.source());
     context.forward(
-        new Record<Object, Object>(
+        new Record<>(
             Watermark.KEY,
             Watermark.of(watermark.lsn(), partition, Math.max(watermark.sources(), partition + 1)),
-            record.timestamp(),
+            timestamp,
             Watermark.headers()),
         TopologyNames.COALESCER);
-  }
-
-  private void deadLetter(Record<byte[], byte[]> record, MalformedMessageException e) {
-    String source = TopologyNames.sourceOf(context);
-    LOG.warn("dead-lettering change at {}: {}", source, e.getMessage());
-    metrics.deadLettered.increment();
-    context.forward(
-        record.withHeaders(DeadLetters.headers("invalidator", e.getMessage(), source)),
-        TopologyNames.CHANGES_DEAD_LETTER);
   }
 }

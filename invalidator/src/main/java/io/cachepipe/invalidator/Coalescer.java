@@ -1,7 +1,7 @@
 package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.Invalidation;
-import io.cachepipe.core.change.Watermark;
+import io.cachepipe.core.change.InvalidationsRecord;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -22,10 +22,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>A tag's first invalidation passes at once and opens a window for the tag. Invalidations of the
  * tag inside the window are held in the store, the newest replacing the older (so the one that
- * leaves carries the newest LSN), and leave at the window's end, which opens the next window. So a
- * tag under a write storm is evicted at most once per window, a quiet tag is never delayed, and no
- * invalidation waits longer than {@code maxDelay}: the window is {@code maxDelay} less the
- * punctuation period, and held entries leave at the first punctuation after it ends.
+ * leaves carries the newest commit position, {@link Invalidation#commitLsn}), and leave at the
+ * window's end, which opens the next window. So a tag under a write storm is evicted at most once
+ * per window, a quiet tag is never delayed, and no invalidation waits longer than {@code maxDelay}:
+ * the window is {@code maxDelay} less the punctuation period, and held entries leave at the first
+ * punctuation after it ends.
  *
  * <p>Held invalidations are in a changelogged store: Streams flushes it before it commits the input
  * offsets, so a crash loses none of them, and a restart emits the restored ones at once.
@@ -33,7 +34,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Watermarks pass through too, but never ahead of a held invalidation of an earlier change: a
  * watermark is kept back until every invalidation held before it arrived has left.
  */
-final class Coalescer implements Processor<String, Object, String, Object> {
+final class Coalescer
+    implements Processor<String, InvalidationsRecord, String, InvalidationsRecord> {
 
   static final String STORE = "coalesced-invalidations";
 
@@ -41,7 +43,7 @@ final class Coalescer implements Processor<String, Object, String, Object> {
   private final long windowMillis;
   private final long periodMillis;
   private final InvalidatorMetrics metrics;
-  private ProcessorContext<String, Object> context;
+  private ProcessorContext<String, InvalidationsRecord> context;
   private KeyValueStore<String, byte[]> store;
 
   /** Per tag, when its current window ends (wall clock); a lost entry only costs one eviction. */
@@ -58,7 +60,7 @@ final class Coalescer implements Processor<String, Object, String, Object> {
 
   private record Held(Invalidation invalidation, long since) {}
 
-  private record HeldWatermark(long sequence, Record<String, Object> record) {}
+  private record HeldWatermark(long sequence, Record<String, InvalidationsRecord> record) {}
 
   /**
    * @param maxDelay the longest an invalidation may be held; zero passes everything at once
@@ -76,7 +78,7 @@ final class Coalescer implements Processor<String, Object, String, Object> {
   }
 
   @Override
-  public void init(ProcessorContext<String, Object> context) {
+  public void init(ProcessorContext<String, InvalidationsRecord> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
     // Restored after a crash or a move: held before the move, so older than any new watermark.
@@ -92,30 +94,38 @@ final class Coalescer implements Processor<String, Object, String, Object> {
   }
 
   @Override
-  public void process(Record<String, Object> record) {
-    if (record.value() instanceof Watermark) {
-      if (held.isEmpty()) {
-        context.forward(record, TopologyNames.WATERMARKS_SINK);
-      } else {
-        watermarks.add(new HeldWatermark(++sequence, record));
-      }
-      return;
+  public void process(Record<String, InvalidationsRecord> record) {
+    record
+        .value()
+        .handle(
+            invalidation -> coalesce(invalidation, record.timestamp()),
+            watermark -> passOrHold(record));
+  }
+
+  /** A watermark leaves at once, unless invalidations held before it must leave first. */
+  private void passOrHold(Record<String, InvalidationsRecord> watermark) {
+    if (held.isEmpty()) {
+      context.forward(watermark, TopologyNames.WATERMARKS_SINK);
+    } else {
+      watermarks.add(new HeldWatermark(++sequence, watermark));
     }
-    Invalidation invalidation = (Invalidation) record.value();
+  }
+
+  private void coalesce(Invalidation invalidation, long timestamp) {
     String tag = invalidation.tag();
     long now = context.currentSystemTimeMs();
     Held before = held.get(tag);
     if (before == null) {
       Long windowEnd = windowEnds.get(tag);
       if (maxDelay.isZero() || windowEnd == null || windowEnd <= now) {
-        forward(invalidation, record.timestamp(), now);
+        forward(invalidation, timestamp, now);
         return;
       }
       held.put(tag, new Held(invalidation, ++sequence));
     } else {
       metrics.coalesced.increment();
       Invalidation newest =
-          invalidation.lsn() >= before.invalidation().lsn() ? invalidation : before.invalidation();
+          invalidation.supersedes(before.invalidation()) ? invalidation : before.invalidation();
       held.put(tag, new Held(newest, before.since()));
     }
     store.put(tag, Invalidation.CONTRACT.encode(held.get(tag).invalidation()));
@@ -126,7 +136,7 @@ final class Coalescer implements Processor<String, Object, String, Object> {
       windowEnds.put(invalidation.tag(), now + windowMillis);
     }
     context.forward(
-        new Record<String, Object>(invalidation.tag(), invalidation, timestamp),
+        new Record<>(invalidation.tag(), invalidation, timestamp),
         TopologyNames.INVALIDATIONS_SINK);
   }
 

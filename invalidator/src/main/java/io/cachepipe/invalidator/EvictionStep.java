@@ -4,56 +4,65 @@ import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Watermark;
+import io.cachepipe.core.concurrent.StageProgress;
 import io.cachepipe.core.config.Topics;
-import io.cachepipe.core.json.MalformedMessageException;
-import io.cachepipe.core.kafka.CommitPacer;
+import io.cachepipe.core.kafka.CommittingPollLoop;
 import io.cachepipe.core.kafka.DeadLetters;
+import io.cachepipe.core.kafka.Deliveries;
+import io.cachepipe.core.kafka.RetryBatchLater;
+import io.cachepipe.redis.evict.TagEvictor;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies the invalidations topic to Redis, a poll at a time: the batch's distinct tags are evicted
  * in one pipelined round trip, then each eviction is reported to the evictions topic, then the
- * batch's offsets are committed (at most every 100 ms). So an offset is never committed past an
- * eviction that Redis has not applied: a crash replays the batch, which is harmless. Unreadable
- * invalidations go to the dead-letter topic with the reason.
+ * {@link CommittingPollLoop} commits the offsets after the batch (at most every 100 ms). So an
+ * offset is never committed past an eviction that Redis has not applied, nor past a report or dead
+ * letter Kafka has not acknowledged: a crash replays the batch, which is harmless. Unreadable
+ * invalidations go to the dead-letter topic with the reason, and so do those of a tag Redis refuses
+ * for good (a key of the wrong type, say), so one bad key never wedges the step.
  *
  * <p>The batch's {@link Watermark}s advance the read-your-writes watermark in the same round trip,
  * after its evictions: a part {@code <this partition>/<changes partition>} reaches a watermark's
  * position once every invalidation ahead of it in this partition is applied.
  */
-final class EvictionStep implements Runnable {
+final class EvictionStep {
 
   private static final Logger LOG = LoggerFactory.getLogger(EvictionStep.class);
   private static final String STAGE = "invalidator";
+  private static final Duration FIRST_RETRY = Duration.ofMillis(50);
+  private static final Duration MAX_RETRY = Duration.ofSeconds(1);
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final TagEvictor evictor;
   private final Topics topics;
   private final InvalidatorMetrics metrics;
-  private final Consumer<Throwable> onFailure;
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
-  private volatile boolean assigned;
+  private final CommittingPollLoop<String, byte[]> loop;
+  private final Duration attemptBudget;
+  private final StageProgress progress = new StageProgress();
   private volatile EvictionListener listener = EvictionListener.NONE;
   private int invalidationPartitions;
+
+  /** The poll being worked on, its eviction (until done) and its sends; null between polls. */
+  private PendingEviction pending;
+
+  private TagEvictor.Run run;
+  private Deliveries<String, byte[]> deliveries;
+  private Duration retryBackoff = FIRST_RETRY;
 
   EvictionStep(
       KafkaConsumer<String, byte[]> consumer,
@@ -61,112 +70,128 @@ final class EvictionStep implements Runnable {
       TagEvictor evictor,
       Topics topics,
       InvalidatorMetrics metrics,
+      Duration attemptBudget,
       Consumer<Throwable> onFailure) {
+    this.attemptBudget = attemptBudget;
     this.consumer = consumer;
     this.producer = producer;
     this.evictor = evictor;
     this.topics = topics;
     this.metrics = metrics;
-    this.onFailure = onFailure;
+    this.loop =
+        CommittingPollLoop.builder(consumer, List.of(topics.invalidations()), this::apply)
+            .onRebalance(new TopicMayGrow())
+            .onFailure(onFailure)
+            .build();
   }
 
-  @Override
-  public void run() {
-    try {
-      consumer.subscribe(List.of(topics.invalidations()), new CommitOnRevoke());
-      CommitPacer commits = new CommitPacer();
-      while (running.get()) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
-        if (!records.isEmpty()) {
-          apply(records);
-          commits.processed();
-        }
-        if (commits.due()) {
-          consumer.commitAsync(Map.copyOf(processed), null);
-        }
-      }
-    } catch (WakeupException e) {
-      // close() woke the poll
-    } catch (RuntimeException e) {
-      if (running.get()) {
-        LOG.error("eviction step failed: {}", e.getMessage(), e);
-        onFailure.accept(e);
-      }
-    } finally {
-      try {
-        if (!processed.isEmpty()) {
-          consumer.commitSync(processed);
-        }
-      } catch (RuntimeException e) {
-        LOG.debug("final commit: {}", e.getMessage());
-      }
-      consumer.close(Duration.ofSeconds(5));
-    }
+  /** Starts applying the invalidations topic, on a thread of its own. */
+  void start() {
+    loop.start("cachepipe-eviction");
   }
 
-  /** Evicts, reports and dead-letters one poll's records; returns when all are durable. */
+  /**
+   * Evicts, reports and dead-letters one poll's records; returns when all are durable. While Redis
+   * or Kafka fail it gives up after {@link #attemptBudget} and asks the poll loop to hand the same
+   * records again later ({@link RetryBatchLater}), so the consumer keeps polling and stays in its
+   * group; the work done so far is kept.
+   */
   void apply(ConsumerRecords<String, byte[]> records) {
-    InvalidationBatch batch = new InvalidationBatch();
-    Map<String, Long> watermarkParts = new HashMap<>();
-    int sources = 0;
-    for (ConsumerRecord<String, byte[]> record : records) {
-      try {
-        if (Watermark.isWatermark(record.headers())) {
-          Watermark watermark = Watermark.CONTRACT.decode(record.value());
-          watermarkParts.merge(
-              record.partition() + "/" + watermark.source(), watermark.lsn(), Math::max);
-          sources = Math.max(sources, watermark.sources());
-        } else {
-          batch.add(Invalidation.CONTRACT.decode(record.value()));
-        }
-      } catch (MalformedMessageException e) {
-        deadLetter(record, e.getMessage());
+    if (pending == null || pending.records != records) {
+      start(records);
+    }
+    if (run != null) {
+      TagEvictor.Evicted evicted = run.tryFor(attemptBudget);
+      if (evicted == null) {
+        progress.failing("retrying Redis", run.lastFailure());
+        throw later(run.lastFailure());
+      }
+      run = null;
+      report(evicted);
+    }
+    if (!deliveries.awaitAll(attemptBudget)) {
+      progress.failing("sending eviction reports and dead letters", deliveries.lastFailure());
+      throw later(deliveries.lastFailure());
+    }
+    pending = null;
+    retryBackoff = FIRST_RETRY;
+    progress.progressed();
+  }
+
+  /** Reads a new poll's records; the unreadable ones are dead-lettered at once. */
+  private void start(ConsumerRecords<String, byte[]> records) {
+    pending = new PendingEviction(records);
+    deliveries = new Deliveries<>(producer);
+    retryBackoff = FIRST_RETRY;
+    for (PendingEviction.Unreadable bad : pending.unreadable) {
+      deadLetter(bad.record(), bad.reason());
+    }
+    run =
+        pending.hasWork()
+            ? evictor.start(
+                pending.batch.positions(),
+                pending.watermarkParts,
+                invalidationPartitions() * pending.sources)
+            : null;
+  }
+
+  private RetryBatchLater later(String reason) {
+    Duration wait = retryBackoff;
+    retryBackoff =
+        retryBackoff.multipliedBy(2).compareTo(MAX_RETRY) > 0
+            ? MAX_RETRY
+            : retryBackoff.multipliedBy(2);
+    return new RetryBatchLater(reason, wait);
+  }
+
+  /** Sends a report of each tag evicted; dead-letters what Redis refused for good. */
+  private void report(TagEvictor.Evicted evicted) {
+    if (evicted.watermark() >= 0) {
+      metrics.watermark = evicted.watermark();
+    }
+    if (evicted.watermarkFailure() != null) {
+      for (ConsumerRecord<String, byte[]> record : pending.watermarkRecords) {
+        refused(record, "Redis refused the watermark's advance: " + evicted.watermarkFailure());
       }
     }
-    if (!batch.isEmpty() || !watermarkParts.isEmpty()) {
-      TagEvictor.Evicted evicted =
-          evictor.evict(batch.byTag().keySet(), watermarkParts, invalidationPartitions() * sources);
-      Map<String, List<String>> live = evicted.live();
-      if (evicted.watermark() >= 0) {
-        metrics.watermark = evicted.watermark();
-      }
-      metrics.recordApplied(batch.all());
-      for (var entry : batch.byTag().entrySet()) {
-        List<String> keys = live.getOrDefault(entry.getKey(), List.of());
-        metrics.recordEviction(keys.size());
-        EvictionReport report = EvictionReport.of(entry.getValue(), keys);
-        ProducerRecord<String, byte[]> record =
-            new ProducerRecord<>(
-                topics.evictions(), entry.getKey(), EvictionReport.CONTRACT.encode(report));
-        if (keys.isEmpty()) {
-          producer.send(record);
-        } else {
-          EvictionListener told = listener;
-          producer.send(
+    metrics.recordApplied(pending.batch.all());
+    for (var entry : pending.batch.byTag().entrySet()) {
+      TagEvictor.EvictedTag done = evicted.tags().get(entry.getKey());
+      if (done.failed()) {
+        for (ConsumerRecord<String, byte[]> record : pending.recordsByTag.get(entry.getKey())) {
+          refused(
               record,
-              (written, failed) -> {
-                if (failed == null) {
-                  told.reported(report, written.partition(), written.offset());
-                }
-              });
+              "Redis refused the eviction of tag " + entry.getKey() + ": " + done.failure());
         }
-        if (LOG.isDebugEnabled()) {
-          Invalidation i = entry.getValue();
-          LOG.debug(
-              "evicted tag {} ({} live keys) for {} {} at lsn {}",
-              i.tag(),
-              keys.size(),
-              i.op().wireName(),
-              i.table(),
-              i.lsn());
-        }
+        continue;
       }
-    }
-    // Reports and dead letters are acknowledged before the offsets that produced them commit.
-    producer.flush();
-    for (TopicPartition partition : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> list = records.records(partition);
-      processed.put(partition, new OffsetAndMetadata(list.get(list.size() - 1).offset() + 1));
+      List<String> keys = done.liveKeys();
+      metrics.recordEviction(done.liveCount());
+      EvictionReport report =
+          EvictionReport.of(entry.getValue(), keys, done.liveCount(), done.skipped());
+      ProducerRecord<String, byte[]> record =
+          new ProducerRecord<>(
+              topics.evictions(), entry.getKey(), EvictionReport.CONTRACT.encode(report));
+      EvictionListener told = listener;
+      deliveries.send(
+          record,
+          written -> {
+            if (!keys.isEmpty()) {
+              told.reported(report, written.partition(), written.offset());
+            }
+          });
+      if (LOG.isDebugEnabled()) {
+        Invalidation i = entry.getValue();
+        LOG.debug(
+            "{} tag {} ({} live keys) for {} {} at lsn {}, commit position {}",
+            done.skipped() ? "skipped (already evicted)" : "evicted",
+            i.tag(),
+            done.liveCount(),
+            i.op().wireName(),
+            i.table(),
+            i.lsn(),
+            i.commitLsn());
+      }
     }
   }
 
@@ -177,17 +202,35 @@ final class EvictionStep implements Runnable {
     return invalidationPartitions;
   }
 
+  private void refused(ConsumerRecord<String, byte[]> record, String reason) {
+    metrics.refusedByRedis.increment();
+    deadLetter(record, reason);
+  }
+
   private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
     String source = record.topic() + "/" + record.partition() + "@" + record.offset();
     LOG.warn("dead-lettering invalidation at {}: {}", source, reason);
     metrics.deadLettered.increment();
-    producer.send(
+    deliveries.send(
         new ProducerRecord<>(
             topics.deadLetter(),
             null,
             record.key(),
             record.value(),
             DeadLetters.headers(STAGE, reason, source)));
+  }
+
+  /**
+   * Why the step is held up ("retrying Redis for 12 s: connection refused"), or null when it is
+   * not.
+   */
+  String trouble() {
+    return progress.trouble();
+  }
+
+  /** When the step last finished a batch (or started). */
+  Instant lastProgress() {
+    return progress.lastProgress();
   }
 
   /** Tells {@code listener} of each report with live keys, once Kafka has acknowledged it. */
@@ -197,35 +240,21 @@ final class EvictionStep implements Runnable {
 
   /** Whether the step has joined its group and was given partitions (possibly none) to read. */
   boolean isAssigned() {
-    return assigned;
+    return loop.isAssigned();
   }
 
-  void stop() {
-    running.set(false);
-    consumer.wakeup();
+  /** Stops after the batch being applied, commits it, and waits at most {@code wait} for that. */
+  void stop(Duration wait) {
+    loop.stop(wait);
   }
 
-  /** Commits what was applied before partitions move to another instance. */
-  private final class CommitOnRevoke implements ConsumerRebalanceListener {
+  private final class TopicMayGrow implements ConsumerRebalanceListener {
     @Override
-    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
-      partitions.forEach(
-          p -> {
-            OffsetAndMetadata offset = processed.remove(p);
-            if (offset != null) {
-              mine.put(p, offset);
-            }
-          });
-      if (!mine.isEmpty()) {
-        consumer.commitSync(mine);
-      }
-    }
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       invalidationPartitions = 0; // the topic may have grown
-      assigned = true;
     }
   }
 }

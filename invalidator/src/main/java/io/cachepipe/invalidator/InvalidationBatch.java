@@ -1,6 +1,7 @@
 package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.redis.evict.TagEvictor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,7 +11,7 @@ import java.util.Map;
 /**
  * The invalidations of one poll, deduplicated by tag: a tag invalidated by many changes (one
  * transaction touching many rows, a hot author under a write storm) is evicted once, and the
- * eviction carries its newest invalidation.
+ * eviction carries its newest invalidation: the one of the latest commit.
  */
 final class InvalidationBatch {
 
@@ -20,7 +21,7 @@ final class InvalidationBatch {
   void add(Invalidation invalidation) {
     all.add(invalidation);
     newestByTag.merge(
-        invalidation.tag(), invalidation, (old, now) -> now.lsn() >= old.lsn() ? now : old);
+        invalidation.tag(), invalidation, (old, now) -> now.supersedes(old) ? now : old);
   }
 
   boolean isEmpty() {
@@ -35,5 +36,21 @@ final class InvalidationBatch {
   /** The distinct tags with the newest invalidation of each, in first-seen order. */
   Map<String, Invalidation> byTag() {
     return Collections.unmodifiableMap(newestByTag);
+  }
+
+  /**
+   * The distinct tags with the commit position each is evicted at, in first-seen order. A change
+   * without a known position (none is ever 0 in the WAL) is evicted whatever the tag's position.
+   */
+  Map<String, Long> positions() {
+    Map<String, Long> positions = new LinkedHashMap<>();
+    newestByTag.forEach(
+        (tag, invalidation) ->
+            positions.put(
+                tag,
+                invalidation.commitLsn() > 0
+                    ? invalidation.commitLsn()
+                    : TagEvictor.UNCONDITIONAL));
+    return positions;
   }
 }

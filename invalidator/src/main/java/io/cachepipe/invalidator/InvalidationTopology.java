@@ -5,10 +5,10 @@ import static io.cachepipe.invalidator.TopologyNames.CHANGES_SOURCE;
 import static io.cachepipe.invalidator.TopologyNames.COALESCER;
 import static io.cachepipe.invalidator.TopologyNames.INVALIDATIONS_SINK;
 import static io.cachepipe.invalidator.TopologyNames.TAGGER;
+import static io.cachepipe.invalidator.TopologyNames.UNREADABLE;
 import static io.cachepipe.invalidator.TopologyNames.WATERMARKS_SINK;
 
-import io.cachepipe.core.change.Invalidation;
-import io.cachepipe.core.change.Watermark;
+import io.cachepipe.core.change.InvalidationsRecord;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.tag.TagRules;
 import java.time.Duration;
@@ -22,6 +22,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -33,11 +34,22 @@ import org.apache.kafka.streams.state.Stores;
  *    └─ unreadable ──▶ dead letter (original bytes, reason header)
  * </pre>
  *
- * The {@link EvictionStep} applies the invalidations topic to Redis.
+ * Each changes record is decoded once, at the source, into a {@link ChangesRecord}; what leaves for
+ * the invalidations topic is an {@link InvalidationsRecord}. The {@link EvictionStep} applies the
+ * invalidations topic to Redis.
  */
 public final class InvalidationTopology {
 
   private InvalidationTopology() {}
+
+  /**
+   * The Streams properties that send every record the topology cannot process, read or write to
+   * {@code topics}' dead-letter topic ({@link DeadLetteringHandler}); the stage and its tests both
+   * use them.
+   */
+  public static Map<String, Object> errorHandling(Topics topics, InvalidatorMetrics metrics) {
+    return DeadLetteringHandler.properties(topics.deadLetter(), metrics);
+  }
 
   /** Builds the topology without coalescing. */
   public static Topology build(TagRules rules, Topics topics, InvalidatorMetrics metrics) {
@@ -52,15 +64,17 @@ public final class InvalidationTopology {
    */
   public static Topology build(
       TagRules rules, Topics topics, Duration coalesceDelay, InvalidatorMetrics metrics) {
-    Serializer<Object> invalidations = contractSerializer(Invalidation.CONTRACT);
-    Serializer<Object> watermarks = contractSerializer(Watermark.CONTRACT);
-    Serializer<Object> tagKeys = keySerializer();
-    Serializer<Object> bytes = bytesSerializer();
+    Serializer<InvalidationsRecord> messages =
+        (topic, message) -> message == null ? null : message.encode();
+    StreamPartitioner<String, InvalidationsRecord> everyPartition =
+        (topic, key, message, partitions) ->
+            Optional.of(IntStream.range(0, partitions).boxed().collect(Collectors.toSet()));
 
     Topology topology = new Topology();
     topology.addSource(
-        CHANGES_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.changes());
+        CHANGES_SOURCE, new ByteArrayDeserializer(), new ChangesRecord.Reader(), topics.changes());
     topology.addProcessor(TAGGER, () -> new ChangeTagger(rules, metrics), CHANGES_SOURCE);
+    topology.addProcessor(UNREADABLE, () -> new UnreadableChanges(metrics), CHANGES_SOURCE);
     topology.addProcessor(COALESCER, () -> new Coalescer(coalesceDelay, metrics), TAGGER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -68,32 +82,21 @@ public final class InvalidationTopology {
             .withLoggingEnabled(Map.of())
             .withCachingDisabled(),
         COALESCER);
-    topology.addSink(INVALIDATIONS_SINK, topics.invalidations(), tagKeys, invalidations, COALESCER);
+    topology.addSink(
+        INVALIDATIONS_SINK, topics.invalidations(), new StringSerializer(), messages, COALESCER);
     topology.addSink(
         WATERMARKS_SINK,
         topics.invalidations(),
-        tagKeys,
-        watermarks,
-        (topic, key, value, partitions) ->
-            Optional.of(IntStream.range(0, partitions).boxed().collect(Collectors.toSet())),
+        new StringSerializer(),
+        messages,
+        everyPartition,
         COALESCER);
-    topology.addSink(CHANGES_DEAD_LETTER, topics.deadLetter(), bytes, bytes, TAGGER);
+    topology.addSink(
+        CHANGES_DEAD_LETTER,
+        topics.deadLetter(),
+        new ByteArraySerializer(),
+        new ByteArraySerializer(),
+        UNREADABLE);
     return topology;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> Serializer<Object> contractSerializer(
-      io.cachepipe.core.json.JsonContract<T> contract) {
-    return (topic, value) -> value == null ? null : contract.encode((T) value);
-  }
-
-  private static Serializer<Object> keySerializer() {
-    StringSerializer strings = new StringSerializer();
-    return (topic, key) -> strings.serialize(topic, (String) key);
-  }
-
-  private static Serializer<Object> bytesSerializer() {
-    ByteArraySerializer raw = new ByteArraySerializer();
-    return (topic, value) -> raw.serialize(topic, (byte[]) value);
   }
 }

@@ -7,7 +7,10 @@ import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.core.tag.TagRules;
+import io.cachepipe.redis.evict.EvictorConnection;
+import io.cachepipe.redis.evict.RetryingTagEvictor;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,13 +41,18 @@ public final class Invalidator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
+  /**
+   * The longest {@link #close} waits for each of its parts (Streams, the eviction step, the
+   * reports' producer); with Kafka up each stops in well under that.
+   */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(3);
+
   private final EvictorConnection redis;
   private final RetryingTagEvictor evictor;
   private final KafkaStreams streams;
   private final KafkaProducer<String, byte[]> reports;
   private final KafkaConsumer<String, byte[]> evictionConsumer;
   private final EvictionStep evictionStep;
-  private final Thread evictionThread;
   private final InvalidatorMetrics metrics = new InvalidatorMetrics();
 
   private Invalidator(Settings settings, Consumer<Throwable> onFailure) {
@@ -54,19 +62,30 @@ public final class Invalidator implements AutoCloseable {
     TagRules rules = TagRules.from(settings);
     Map<String, Object> kafkaClient = KafkaClients.shared(settings);
     TopicCreator.ensure(kafkaClient, topics);
-    this.redis = EvictorConnection.open(connections, config, "invalidator");
+    this.redis = EvictorConnection.open(connections, config.eviction(), "invalidator");
     this.evictor = redis.evictor();
-    this.reports = new KafkaProducer<>(producerConfig(kafkaClient));
-    this.evictionConsumer = new KafkaConsumer<>(consumerConfig(config, kafkaClient, settings));
+    this.reports =
+        new KafkaProducer<>(
+            KafkaClients.acknowledgedProducer(kafkaClient, "cachepipe-eviction-reports", Map.of()),
+            new StringSerializer(),
+            new ByteArraySerializer());
+    Map<String, Object> consumerConfig = consumerConfig(config, kafkaClient, settings);
+    this.evictionConsumer =
+        new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
     this.evictionStep =
-        new EvictionStep(evictionConsumer, reports, evictor, topics, metrics, onFailure);
-    this.evictionThread = new Thread(evictionStep, "cachepipe-eviction");
-    evictionThread.setDaemon(true);
-    evictionThread.start();
+        new EvictionStep(
+            evictionConsumer,
+            reports,
+            evictor,
+            topics,
+            metrics,
+            KafkaClients.pollBudget(consumerConfig),
+            onFailure);
+    evictionStep.start();
     this.streams =
         new KafkaStreams(
             InvalidationTopology.build(rules, topics, config.coalesceDelay(), metrics),
-            streamsProperties(config, kafkaClient, topics));
+            streamsProperties(config, kafkaClient, topics, metrics));
     streams.setUncaughtExceptionHandler(
         e -> {
           LOG.error("invalidator stream thread failed: {}", e.getMessage(), e);
@@ -98,9 +117,13 @@ public final class Invalidator implements AutoCloseable {
    * @param kafkaClient what every Kafka client gets ({@link KafkaClients#shared})
    */
   static Properties streamsProperties(
-      InvalidatorConfig config, Map<String, Object> kafkaClient, Topics topics) {
+      InvalidatorConfig config,
+      Map<String, Object> kafkaClient,
+      Topics topics,
+      InvalidatorMetrics metrics) {
     Properties p = new Properties();
     p.putAll(kafkaClient);
+    p.putAll(InvalidationTopology.errorHandling(topics, metrics));
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
@@ -112,6 +135,14 @@ public final class Invalidator implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    // The topology has no global store; without this Streams 4.x warns at every start that the
+    // handler is off for the global thread, a warning the user did nothing to cause. Its partition
+    // assignor reads a config of its own from the main consumer's: there too.
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    p.put(
+        StreamsConfig.mainConsumerPrefix(
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
+        true);
     if (!config.coalesceDelay().isZero()) {
       // Held invalidations leave on a wall-clock punctuation, which an idle poll would delay.
       p.put(StreamsConfig.POLL_MS_CONFIG, Coalescer.period(config.coalesceDelay()).toMillis());
@@ -127,25 +158,10 @@ public final class Invalidator implements AutoCloseable {
 
   private static Map<String, Object> consumerConfig(
       InvalidatorConfig config, Map<String, Object> kafkaClient, Settings settings) {
-    Map<String, Object> c = new HashMap<>(kafkaClient);
-    c.put(ConsumerConfig.GROUP_ID_CONFIG, evictionGroup(config));
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, evictionGroup(config));
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    c.putAll(settings.subtree("kafka.eviction.consumer."));
-    return c;
-  }
-
-  private static Map<String, Object> producerConfig(Map<String, Object> kafkaClient) {
-    Map<String, Object> p = new HashMap<>(kafkaClient);
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cachepipe-eviction-reports");
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return p;
+    Map<String, Object> own = new HashMap<>();
+    own.put(ConsumerConfig.CLIENT_ID_CONFIG, evictionGroup(config));
+    own.putAll(settings.subtree("kafka.eviction.consumer."));
+    return KafkaClients.manualCommitConsumer(kafkaClient, evictionGroup(config), own);
   }
 
   /** Whether both parts run: Streams is RUNNING and the eviction step has joined its group. */
@@ -156,6 +172,19 @@ public final class Invalidator implements AutoCloseable {
   /** Kafka Streams' state (RUNNING when it processes). */
   public KafkaStreams.State state() {
     return streams.state();
+  }
+
+  /**
+   * Why the eviction step is held up ("retrying Redis for 12 s: connection refused"), or null when
+   * it is not.
+   */
+  public String trouble() {
+    return evictionStep.trouble();
+  }
+
+  /** When the eviction step last finished a batch (or started). */
+  public Instant lastProgress() {
+    return evictionStep.lastProgress();
   }
 
   /** Whether the eviction step's consumer has joined its group and was given partitions. */
@@ -193,17 +222,14 @@ public final class Invalidator implements AutoCloseable {
     // Leave the group: by default Streams stays in it, and the partitions of a stopped instance go
     // unprocessed, by its restart as by the other instances, until its session times out (45 s
     // by default): as long without a single eviction.
+    // At most STOP_TIMEOUT for each part: with Kafka gone, Streams' last commit and the reports
+    // still unsent would each wait for it far longer. What a stop cut short is replayed.
     streams.close(
         CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
-            .withTimeout(Duration.ofSeconds(30)));
+            .withTimeout(STOP_TIMEOUT));
     redis.evictor().close();
-    evictionStep.stop();
-    try {
-      evictionThread.join(30_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    reports.close(Duration.ofSeconds(5));
+    evictionStep.stop(STOP_TIMEOUT);
+    reports.close(STOP_TIMEOUT);
     redis.close();
   }
 }

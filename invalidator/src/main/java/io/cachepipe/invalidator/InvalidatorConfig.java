@@ -2,6 +2,7 @@ package io.cachepipe.invalidator;
 
 import io.cachepipe.core.config.ConfigField;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.redis.evict.EvictionConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,16 +14,15 @@ import java.util.Map;
  * @param applicationId the Streams application id (its consumer group): instances with the same id
  *     share the partitions
  * @param stateDir Kafka Streams' state directory
- * @param versionTtl how long a tag's version is kept after its last eviction
- * @param maxRetryBackoff longest wait between eviction retries while Redis is unreachable
+ * @param eviction the eviction step's version TTL and retry backoff (keys listed here, read by
+ *     {@link EvictionConfig} wherever evictions run)
  * @param coalesceDelay longest a hot tag's invalidation is held to coalesce it; zero turns it off
  * @param streams {@code kafka.streams.*} properties
  */
 public record InvalidatorConfig(
     String applicationId,
     String stateDir,
-    Duration versionTtl,
-    Duration maxRetryBackoff,
+    EvictionConfig eviction,
     Duration coalesceDelay,
     Map<String, String> streams) {
 
@@ -36,19 +36,8 @@ public record InvalidatorConfig(
           "cachepipe.invalidator.state.dir",
           System.getProperty("java.io.tmpdir") + "/cachepipe-streams",
           "Kafka Streams state directory.");
-  public static final ConfigField<Duration> VERSION_TTL =
-      ConfigField.millis(
-          "cachepipe.invalidator.tag.version.ttl.ms",
-          86_400_000,
-          60_000,
-          "How long a tag's version outlives its last eviction; must stay far above the fill"
-              + " deadline of every client.");
-  public static final ConfigField<Duration> MAX_RETRY_BACKOFF =
-      ConfigField.millis(
-          "cachepipe.invalidator.redis.max.backoff.ms",
-          5_000,
-          10,
-          "Longest wait between eviction retries while Redis is unreachable.");
+  public static final ConfigField<Duration> VERSION_TTL = EvictionConfig.VERSION_TTL;
+  public static final ConfigField<Duration> MAX_RETRY_BACKOFF = EvictionConfig.MAX_RETRY_BACKOFF;
 
   public static final ConfigField<Duration> COALESCE_DELAY =
       ConfigField.millis(
@@ -68,8 +57,7 @@ public record InvalidatorConfig(
     return new InvalidatorConfig(
         settings.get(APPLICATION_ID),
         settings.get(STATE_DIR),
-        settings.get(VERSION_TTL),
-        settings.get(MAX_RETRY_BACKOFF),
+        EvictionConfig.from(settings),
         settings.get(COALESCE_DELAY),
         settings.subtree(PASS_THROUGH_PREFIX));
   }

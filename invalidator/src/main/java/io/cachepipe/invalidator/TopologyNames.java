@@ -7,6 +7,7 @@ final class TopologyNames {
 
   static final String CHANGES_SOURCE = "changes";
   static final String TAGGER = "tag-rules";
+  static final String UNREADABLE = "unreadable-changes";
   static final String COALESCER = "coalesce";
   static final String INVALIDATIONS_SINK = "invalidations-out";
   static final String WATERMARKS_SINK = "watermarks-out";

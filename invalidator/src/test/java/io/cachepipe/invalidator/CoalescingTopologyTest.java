@@ -121,6 +121,25 @@ class CoalescingTopologyTest {
   }
 
   @Test
+  void aHeldTagLeavesWithTheInvalidationOfTheLatestCommitNotTheHighestLsn() {
+    start(MAX_DELAY);
+    viewPost(7, 1); // opens user:1's window
+    out.readRecordsToList();
+    viewPost(8, 1, 5_000, 5_100); // a short transaction, committed first
+    viewPost(9, 1, 1_100, 5_200); // a long one's early change: lower LSN, later commit
+
+    tick(MAX_DELAY.toMillis());
+
+    Invalidation author =
+        invalidations(out.readRecordsToList()).stream()
+            .filter(i -> i.tag().equals("user:1"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(author.commitLsn()).isEqualTo(5_200);
+    assertThat(author.lsn()).isEqualTo(1_100);
+  }
+
+  @Test
   void zeroDelayPassesEveryInvalidation() {
     start(Duration.ZERO);
     for (int i = 0; i < 50; i++) {
@@ -194,6 +213,11 @@ class CoalescingTopologyTest {
   /** An update of post {@code id} of {@code author}'s view count; returns its LSN. */
   private long viewPost(long id, long author) {
     long lsn = nextLsn++;
+    return viewPost(id, author, lsn, lsn);
+  }
+
+  /** The same, at the given LSN and commit position. */
+  private long viewPost(long id, long author, long lsn, long commitLsn) {
     ChangeEvent change =
         ChangeEvent.of(
             Op.UPDATE,
@@ -202,6 +226,7 @@ class CoalescingTopologyTest {
             Map.of("id", id, "author_id", author, "view_count", 1),
             Map.of("id", id, "author_id", author, "view_count", 2),
             lsn,
+            commitLsn,
             now * 1000,
             lsn);
     changes.pipeInput(

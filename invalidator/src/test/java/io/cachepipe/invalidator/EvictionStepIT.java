@@ -23,13 +23,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -88,7 +94,8 @@ class EvictionStepIT {
     send(topics.changes(), "k", ChangeEvent.CONTRACT.encode(postUpdate(7, 1, 100)));
 
     await().atMost(WAIT).until(() -> redis.exists("cp:post:7", "cp:user_stats:1") == 0);
-    List<EvictionReport> reports = readReports(2);
+    List<EvictionReport> reports =
+        readReports(r -> r.tag().equals("post:7") || r.tag().equals("user:1"), 2);
     assertThat(reports)
         .extracting(EvictionReport::tag)
         .containsExactlyInAnyOrder("post:7", "user:1");
@@ -97,6 +104,24 @@ class EvictionStepIT {
         .singleElement()
         .satisfies(r -> assertThat(r.liveKeys()).containsExactly("cp:user_stats:1"));
     assertThat(invalidator.metrics().latency().total().getTotalCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aReplayedInvalidationIsReportedSkippedAndDeletesNothingFilledSince() {
+    byte[] invalidation =
+        Invalidation.CONTRACT.encode(Invalidation.of("user:5", postUpdate(3, 5, 700)));
+    cache("cp:user_stats:5", "user:5");
+    send(topics.invalidations(), "user:5", invalidation);
+    await().atMost(WAIT).until(() -> redis.exists("cp:user_stats:5") == 0);
+    cache("cp:user_stats:5", "user:5"); // filled again after the eviction
+
+    send(topics.invalidations(), "user:5", invalidation); // the same change, as after a crash
+
+    List<EvictionReport> reports = readReports(r -> r.tag().equals("user:5"), 2);
+    assertThat(reports).extracting(EvictionReport::skipped).containsExactly(false, true);
+    assertThat(reports.get(0).liveKeys()).containsExactly("cp:user_stats:5");
+    assertThat(reports.get(1).commitLsn()).isEqualTo(700);
+    assertThat(redis.exists("cp:user_stats:5")).as("the entry filled since").isOne();
   }
 
   @Test
@@ -114,6 +139,123 @@ class EvictionStepIT {
     assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON)).contains("not JSON");
     assertThat(DeadLetters.header(dead.headers(), DeadLetters.STAGE)).isEqualTo("invalidator");
     assertThat(invalidator.metrics().deadLettered()).isEqualTo(1);
+  }
+
+  @Test
+  void aTagWhoseRegistryHasTheWrongTypeIsDeadLetteredAndTheTagsAfterItAreEvicted() {
+    String badTag = "user:13";
+    redis.set(CacheKeys.tagRegistry(badTag), "a string, not a sorted set");
+
+    refusedTagIsDeadLetteredAndTheStepGoesOn(badTag, "user:14");
+  }
+
+  @Test
+  void aTagWhoseDrainSetHasTheWrongTypeIsDeadLetteredAndTheTagsAfterItAreEvicted() {
+    // Refused on every attempt: before, the step retried it forever and evicted nothing after it.
+    String badTag = "user:15";
+    redis.hset(CacheKeys.tagDrains(badTag), "field", "a hash, not a set");
+
+    refusedTagIsDeadLetteredAndTheStepGoesOn(badTag, "user:16");
+  }
+
+  private void refusedTagIsDeadLetteredAndTheStepGoesOn(String badTag, String goodTag) {
+    String goodKey = "cp:" + goodTag;
+    cache(goodKey, goodTag);
+    byte[] refused = Invalidation.CONTRACT.encode(Invalidation.of(badTag, postUpdate(1, 13, 800)));
+    send(topics.invalidations(), badTag, refused);
+    send(
+        topics.invalidations(),
+        goodTag,
+        Invalidation.CONTRACT.encode(Invalidation.of(goodTag, postUpdate(2, 14, 801))));
+
+    await().atMost(WAIT).until(() -> redis.exists(goodKey) == 0);
+    ConsumerRecord<byte[], byte[]> dead = readOne(topics.deadLetter());
+    assertThat(dead.value()).isEqualTo(refused);
+    assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON))
+        .contains(badTag)
+        .contains("WRONGTYPE");
+    assertThat(DeadLetters.header(dead.headers(), DeadLetters.SOURCE))
+        .startsWith(topics.invalidations() + "/");
+    assertThat(invalidator.metrics().refusedByRedis()).isEqualTo(1);
+  }
+
+  @Test
+  void aReportKafkaRefusesIsSentAgainAndHoldsTheCommitUntilAcknowledged() throws Exception {
+    cache("cp:user:30", "user:30");
+    try (Admin admin = admin()) {
+      topicMaxMessageBytes(admin, "16"); // every report is larger: the broker refuses it
+      await("the broker applied the limit").atMost(WAIT).until(this::reportsAreRefused);
+      send(
+          topics.invalidations(),
+          "user:30",
+          Invalidation.CONTRACT.encode(Invalidation.of("user:30", postUpdate(4, 30, 900))));
+      await().atMost(WAIT).until(() -> redis.exists("cp:user:30") == 0);
+      await("the step says what holds it up")
+          .atMost(WAIT)
+          .until(() -> invalidator.trouble() != null);
+      assertThat(invalidator.trouble())
+          .startsWith("sending eviction reports and dead letters for ")
+          .contains("RecordTooLarge");
+      await("nothing is committed past the unsent report")
+          .during(Duration.ofSeconds(2))
+          .atMost(WAIT)
+          .until(() -> committedOffsets(admin) == 0);
+
+      topicMaxMessageBytes(admin, null);
+
+      List<EvictionReport> reports = readReports(r -> r.tag().equals("user:30"), 1);
+      assertThat(reports.get(0).liveKeys()).containsExactly("cp:user:30");
+      await().atMost(WAIT).until(() -> committedOffsets(admin) == 1);
+      assertThat(invalidator.trouble()).isNull();
+    }
+  }
+
+  /** Whether the broker refuses a report now (brokers apply a topic's new config a bit later). */
+  private boolean reportsAreRefused() throws Exception {
+    EvictionReport probe =
+        EvictionReport.of(Invalidation.of("probe", postUpdate(1, 1, 1)), List.of(), 0, false);
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.evictions(), "probe", EvictionReport.CONTRACT.encode(probe)))
+          .get();
+      return false;
+    } catch (ExecutionException e) {
+      return e.getCause() instanceof RecordTooLargeException;
+    }
+  }
+
+  private static Admin admin() {
+    return Admin.create(Map.of("bootstrap.servers", TestServers.kafka().bootstrapServers()));
+  }
+
+  private void topicMaxMessageBytes(Admin admin, String bytes) throws Exception {
+    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, topics.evictions());
+    AlterConfigOp op =
+        bytes == null
+            ? new AlterConfigOp(
+                new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE)
+            : new AlterConfigOp(
+                new ConfigEntry("max.message.bytes", bytes), AlterConfigOp.OpType.SET);
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+  }
+
+  private long committedOffsets(Admin admin) throws Exception {
+    String group = Invalidator.evictionGroup(InvalidatorConfig.from(settings));
+    return admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get()
+        .values()
+        .stream()
+        .mapToLong(o -> o.offset())
+        .sum();
   }
 
   @Test
@@ -158,7 +300,7 @@ class EvictionStepIT {
 
   private void cache(String key, String tag) {
     redis.set(key, "{}");
-    redis.sadd(CacheKeys.tagRegistry(tag), key);
+    redis.zadd(CacheKeys.tagRegistry(tag), System.currentTimeMillis() + 3_600_000, key);
   }
 
   private void send(String topic, String key, byte[] value) {
@@ -172,16 +314,20 @@ class EvictionStepIT {
     }
   }
 
-  private List<EvictionReport> readReports(int count) {
+  /** The first {@code count} reports that {@code wanted} accepts, in the order written. */
+  private List<EvictionReport> readReports(Predicate<EvictionReport> wanted, int count) {
     List<EvictionReport> reports = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(topics.evictions())) {
       await()
           .atMost(WAIT)
           .until(
               () -> {
-                consumer
-                    .poll(Duration.ofMillis(200))
-                    .forEach(r -> reports.add(EvictionReport.CONTRACT.decode(r.value())));
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                  EvictionReport report = EvictionReport.CONTRACT.decode(record.value());
+                  if (wanted.test(report)) {
+                    reports.add(report);
+                  }
+                }
                 return reports.size() >= count;
               });
     }
