@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.cachepipe.core.json.Json;
-import io.cachepipe.core.redis.VersionedEntry;
-import io.cachepipe.warmer.WarmableEntry;
+import io.cachepipe.core.warm.WarmableEntry;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -32,15 +30,17 @@ import java.util.random.RandomGenerator;
  * <p>Entries are found through the tag registries (see {@link TagRegistries}): an entry that was
  * filled under tags, as the cache-client and the warmer do, is found; one written with no tag is
  * not (nothing would ever evict it either). An entry whose key is of a warmable kind ({@code
- * cachepipe.warm.<name>.key}) is recomputed with that kind's query ({@link WarmableEntry#compute},
- * the warmer's own) and compared as JSON, semantically ({@link JsonValues}). Entries of other kinds
- * are counted as unverifiable.
+ * cachepipe.warm.<name>.key}) is recomputed with that kind's query in its shape, a row or a list
+ * ({@link WarmableEntry#compute}, the warmer's own, with the same mapping of columns to JSON), and
+ * compared as JSON, semantically ({@link JsonValues}). A kind with a batch query is still audited
+ * entry by entry with its single query: that query is the definition of an entry's value, and the
+ * batch query must agree with it. Entries of other kinds are counted as unverifiable.
  *
  * <p>An entry found different is read and recomputed again after a grace period, and is stale only
  * if it still differs: the change that made it different may be a few milliseconds from being
  * evicted, and an invalidation in flight is not staleness.
  *
- * <p>Costs: Redis sees cursor calls (SCAN, SSCAN) and one GET per entry; PostgreSQL one query per
+ * <p>Costs: Redis sees cursor calls (SCAN, ZSCAN) and one GET per entry; PostgreSQL one query per
  * checked entry, on one connection, in autocommit (each query sees the latest commits). {@link
  * #auditAll} holds the distinct keys in memory; {@link #auditSample} holds only its sample.
  */
@@ -56,9 +56,7 @@ public final class ConsistencyAuditor {
   }
 
   private final RedisClusterCommands<String, String> redis;
-
-  /** Whether {@link #redis} is a Redis Cluster's, whose entries are {@link VersionedEntry}s. */
-  private final boolean cluster;
+  private final CachedEntries entries;
 
   private final ConnectionSource database;
   private final List<WarmableEntry> kinds;
@@ -82,7 +80,7 @@ public final class ConsistencyAuditor {
       List<WarmableEntry> kinds,
       GraceWait graceWait) {
     this.redis = Objects.requireNonNull(redis, "redis");
-    this.cluster = redis instanceof RedisAdvancedClusterCommands;
+    this.entries = new CachedEntries(redis);
     this.database = Objects.requireNonNull(database, "database");
     this.kinds = List.copyOf(kinds);
     this.graceWait = graceWait;
@@ -140,7 +138,7 @@ public final class ConsistencyAuditor {
       for (String key : keys) {
         Optional<Match> match = match(key);
         if (match.isEmpty()) {
-          if (exists(key)) {
+          if (entries.exists(key)) {
             unverifiable++;
           }
           continue;
@@ -210,21 +208,13 @@ public final class ConsistencyAuditor {
 
   /** The entry's cached and true values now, or null if it is no longer cached. */
   private Observation observe(Connection db, String key, Match match) {
-    String text;
-    try {
-      text = redis.get(key);
-    } catch (RedisException e) {
-      throw new AuditException("cannot read " + key + " from Redis: " + e.getMessage(), e);
-    }
-    if (cluster) {
-      text = currentValue(key, text);
-    }
+    String text = entries.read(key);
     if (text == null) {
       return null;
     }
-    Map<String, Object> row;
+    JsonNode value;
     try {
-      row = match.kind().compute(db, match.params());
+      value = match.kind().compute(db, match.params());
     } catch (SQLException | RuntimeException e) {
       throw new AuditException(
           "cannot recompute "
@@ -236,43 +226,20 @@ public final class ConsistencyAuditor {
           e);
     }
     JsonNode cached = parse(text);
-    JsonNode truth = trueValue(key, row);
+    JsonNode truth = trueValue(key, value);
     return new Observation(cached, truth, JsonValues.same(cached, truth));
   }
 
   /**
-   * Cluster mode: the value of a stored {@link VersionedEntry} as JSON text, or null if a version
-   * it carries has moved (readers treat it as a miss: it is not cached as far as they can tell).
-   * Text that is not such an entry is returned as is, and so differs from the true value.
+   * {@code value} as the warmer writes it (the cache-client's JSON text), read back as a cached
+   * value is: a {@code real} is compared as the digits written, not as the float they stand for.
    */
-  private String currentValue(String key, String stored) {
-    VersionedEntry entry;
-    try {
-      entry = VersionedEntry.decode(stored);
-    } catch (IllegalArgumentException e) {
-      return stored;
-    }
-    if (entry.versionKeys().isEmpty()) {
-      return entry.value().toString();
-    }
-    List<String> now = new ArrayList<>();
-    try {
-      redis
-          .mget(entry.versionKeys().toArray(String[]::new))
-          .forEach(kv -> now.add(kv.getValueOrElse(null)));
-    } catch (RedisException e) {
-      throw new AuditException("cannot read the tag versions of " + key + ": " + e.getMessage(), e);
-    }
-    return entry.isCurrent(now) ? entry.value().toString() : null;
-  }
-
-  /** {@code row} as the warmer writes it (the cache-client's JSON), read back as a tree. */
-  private static JsonNode trueValue(String key, Map<String, Object> row) {
-    if (row == null) {
+  private static JsonNode trueValue(String key, JsonNode value) {
+    if (value == null) {
       return NullNode.getInstance();
     }
     try {
-      return JsonValues.read(Json.mapper().writeValueAsString(row));
+      return JsonValues.read(Json.mapper().writeValueAsString(value));
     } catch (JsonProcessingException e) {
       throw new AuditException("the true value of " + key + " is not JSON: " + e.getMessage(), e);
     }
@@ -288,22 +255,8 @@ public final class ConsistencyAuditor {
     }
   }
 
-  private boolean exists(String key) {
-    try {
-      return redis.exists(key) > 0;
-    } catch (RedisException e) {
-      throw new AuditException("cannot read " + key + " from Redis: " + e.getMessage(), e);
-    }
-  }
-
   private StaleEntry staleEntry(Suspect suspect, Observation seen) {
-    long pttl;
-    try {
-      pttl = redis.pttl(suspect.key());
-    } catch (RedisException e) {
-      throw new AuditException(
-          "cannot read the TTL of " + suspect.key() + ": " + e.getMessage(), e);
-    }
+    long pttl = entries.pttl(suspect.key());
     long ttl = suspect.match().kind().ttl().toMillis();
     Long age = pttl >= 0 && pttl <= ttl ? ttl - pttl : null;
     return new StaleEntry(

@@ -3,23 +3,26 @@ package io.cachepipe.auditor;
 import io.cachepipe.core.redis.CacheKeys;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ValueScanCursor;
+import io.lettuce.core.ScoredValue;
+import io.lettuce.core.ScoredValueScanCursor;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.function.BiConsumer;
 
 /**
  * Walks the cached entries through the tag registries: SCAN for the registries ({@link
- * CacheKeys#TAG_REGISTRY_PATTERN}), SSCAN of each. Both are cursors, so Redis is never blocked for
- * longer than one page, whatever the size of the keyspace or of a registry (never {@code KEYS}). An
- * entry with several tags is met once per tag. Keys changed during the walk may be met or not, as
- * SCAN promises: the walk is a view of a live cache, not a snapshot.
+ * CacheKeys#TAG_REGISTRY_PATTERN}), ZSCAN of each (a registry is a sorted set of entry keys, scored
+ * by their expiry). Both are cursors, so Redis is never blocked for longer than one page, whatever
+ * the size of the keyspace or of a registry (never {@code KEYS}). An entry with several tags is met
+ * once per tag. Registries an eviction moved aside to delete in chunks are not walked: their
+ * entries are being deleted. Keys changed during the walk may be met or not, as SCAN promises: the
+ * walk is a view of a live cache, not a snapshot.
  *
- * <p>On a Redis Cluster connection, Lettuce's SCAN walks every master in turn, and each SSCAN goes
+ * <p>On a Redis Cluster connection, Lettuce's SCAN walks every master in turn, and each ZSCAN goes
  * to the node that owns its registry.
  */
 final class TagRegistries {
 
-  /** Keys asked for per SCAN or SSCAN call (a hint to Redis). */
+  /** Keys asked for per SCAN or ZSCAN call (a hint to Redis). */
   static final int PAGE = 1000;
 
   private TagRegistries() {}
@@ -45,15 +48,15 @@ final class TagRegistries {
       String registry,
       BiConsumer<String, String> action) {
     ScanArgs args = ScanArgs.Builder.limit(PAGE);
-    ValueScanCursor<String> page = redis.sscan(registry, args);
+    ScoredValueScanCursor<String> page = redis.zscan(registry, args);
     while (true) {
-      for (String key : page.getValues()) {
-        action.accept(registry, key);
+      for (ScoredValue<String> key : page.getValues()) {
+        action.accept(registry, key.getValue());
       }
       if (page.isFinished()) {
         return;
       }
-      page = redis.sscan(registry, page, args);
+      page = redis.zscan(registry, page, args);
     }
   }
 }

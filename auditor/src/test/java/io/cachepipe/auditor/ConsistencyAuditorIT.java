@@ -3,20 +3,26 @@ package io.cachepipe.auditor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.core.warm.WarmableEntry;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
-import io.cachepipe.warmer.WarmableEntry;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +58,20 @@ class ConsistencyAuditorIT {
     config.put("cachepipe.warm.user.key", "cp:user:{id}");
     config.put("cachepipe.warm.user.tags", "user:{id}");
     config.put("cachepipe.warm.user.query", "SELECT id, name FROM users WHERE id = :id");
+    config.put("cachepipe.warm.latest_posts.key", "cp:latest_posts:{author_id}");
+    config.put("cachepipe.warm.latest_posts.tags", "user:{author_id}");
+    config.put(
+        "cachepipe.warm.latest_posts.query",
+        "SELECT id FROM posts WHERE author_id = :author_id AND NOT is_deleted"
+            + " ORDER BY id DESC LIMIT 3");
+    config.put("cachepipe.warm.latest_posts.shape", "list");
+    config.put("cachepipe.warm.post_cards.key", "cp:post_cards:{author_id}");
+    config.put("cachepipe.warm.post_cards.tags", "user:{author_id}");
+    config.put(
+        "cachepipe.warm.post_cards.query",
+        "SELECT id, tags, created_at FROM posts WHERE author_id = :author_id AND NOT is_deleted"
+            + " ORDER BY id");
+    config.put("cachepipe.warm.post_cards.shape", "list");
     kinds = WarmableEntry.from(Settings.of(config));
     cache = CacheClient.create(TestServers.redis().uri());
     redisClient = RedisClient.create(TestServers.redis().uri());
@@ -244,6 +264,57 @@ class ConsistencyAuditorIT {
   }
 
   @Test
+  void aListKindCachedAsTheApplicationReadsItIsConsistentAndACorruptedOneStale() throws Exception {
+    fill("cp:latest_posts:5", latestPostIds(5), "user:5");
+    fill("cp:latest_posts:1", List.of(), "user:1"); // its one post is deleted: no row, []
+    plant("cp:latest_posts:6", "[1,2]", "user:6");
+
+    AuditResult result = auditor().auditAll(Duration.ZERO);
+
+    assertThat(latestPostIds(5)).hasSize(3);
+    assertThat(result.checked()).isEqualTo(3);
+    assertThat(result.stale()).isEqualTo(1);
+    StaleEntry stale = result.staleEntries().get(0);
+    assertThat(stale.key()).isEqualTo("cp:latest_posts:6");
+    assertThat(stale.kind()).isEqualTo("latest_posts");
+    assertThat(stale.cached()).isEqualTo(JsonValues.read("[1,2]"));
+    assertThat(stale.trueValue())
+        .isEqualTo(JsonValues.read(Json.mapper().writeValueAsString(latestPostIds(6))));
+  }
+
+  /** A row of {@code post_cards}, as an application would type and cache it. */
+  record PostCard(long id, List<String> tags, @JsonProperty("created_at") String createdAt) {}
+
+  @Test
+  void arraysAndTimestampsInAListOfObjectsAreConsistentWithTheApplicationsOwnJson()
+      throws Exception {
+    sql("UPDATE posts SET tags = ARRAY['sql', 'cache'] WHERE author_id = 4");
+    List<PostCard> cards = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id, tags, created_at FROM posts WHERE author_id = 4 AND NOT is_deleted"
+                    + " ORDER BY id")) {
+      while (rs.next()) {
+        cards.add(
+            new PostCard(
+                rs.getLong(1),
+                List.of((String[]) rs.getArray(2).getArray()),
+                rs.getObject(3, OffsetDateTime.class).toInstant().toString()));
+      }
+    }
+    fill("cp:post_cards:4", cards, "user:4");
+
+    AuditResult result = auditor().auditAll(Duration.ZERO);
+
+    assertThat(cards).hasSize(3);
+    assertThat(result.checked()).isEqualTo(1);
+    assertThat(result.staleEntries()).isEmpty();
+    assertThat(redis.get("cp:post_cards:4")).contains("\"tags\":[\"sql\",\"cache\"]");
+  }
+
+  @Test
   void anUnreachableDatabaseFailsTheAuditWithOneClearMessage() throws Exception {
     fill("cp:user_stats:2", Map.of("post_count", 1L, "total_views", 10L), "user:2");
     ConsistencyAuditor auditor =
@@ -279,11 +350,26 @@ class ConsistencyAuditorIT {
   }
 
   /** The entry's value as the warmer computes it. */
-  private static Map<String, Object> row(WarmableEntry kind, String param, String value)
-      throws SQLException {
+  private static JsonNode row(WarmableEntry kind, String param, String value) throws SQLException {
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
       return kind.compute(c, Map.of(param, value));
     }
+  }
+
+  private static List<Long> latestPostIds(long author) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id FROM posts WHERE author_id = "
+                    + author
+                    + " AND NOT is_deleted ORDER BY id DESC LIMIT 3")) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
   }
 
   /** Caches {@code value} the way the cache-client and the warmer do: a fenced fill. */
@@ -295,8 +381,9 @@ class ConsistencyAuditorIT {
   private static void plant(String key, String json, String... tags) {
     redis.psetex(key, TTL.toMillis(), json);
     for (String tag : tags) {
-      redis.sadd(CacheKeys.tagRegistry(tag), key);
-      redis.pexpire(CacheKeys.tagRegistry(tag), TTL.toMillis());
+      long expiry = System.currentTimeMillis() + TTL.toMillis();
+      redis.zadd(CacheKeys.tagRegistry(tag), expiry, key);
+      redis.pexpireat(CacheKeys.tagRegistry(tag), expiry);
     }
   }
 

@@ -1,10 +1,12 @@
 package io.cachepipe.warmer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.client.TagVersions;
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.warm.WarmableEntry;
 import io.lettuce.core.RedisException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,11 +32,13 @@ final class EntryRecomputer implements AutoCloseable {
   static final Duration LEASE_TTL = Duration.ofSeconds(5);
 
   private static final long LEASE_POLL_NANOS = 2_000_000;
+  private static final long SOCKET_MARGIN_SECONDS = 5;
 
   /** Tries of one recompute whose fills keep being dropped by newer evictions. */
   static final int MAX_ATTEMPTS = 3;
 
   private final CacheClient cache;
+  final WarmLease lease;
   private final HikariDataSource database;
   final LongAdder warmed = new LongAdder();
   final LongAdder failed = new LongAdder();
@@ -42,9 +46,27 @@ final class EntryRecomputer implements AutoCloseable {
   final LongAdder recomputes = new LongAdder();
   final LongAdder recomputeNanos = new LongAdder();
   final LongAdder leaseWaits = new LongAdder();
+  final QueryTimeouts timeouts = new QueryTimeouts(System::nanoTime);
+  private final boolean leased;
 
-  EntryRecomputer(CacheClient cache, Connections connections, int poolSize) {
+  EntryRecomputer(
+      CacheClient cache, Connections connections, int poolSize, Duration statementTimeout) {
+    this(cache, connections, poolSize, statementTimeout, true);
+  }
+
+  /**
+   * With {@code leased} false, recomputes do not take the warm lease: only for the test that shows
+   * what the lease prevents.
+   */
+  EntryRecomputer(
+      CacheClient cache,
+      Connections connections,
+      int poolSize,
+      Duration statementTimeout,
+      boolean leased) {
+    this.leased = leased;
     this.cache = cache;
+    this.lease = new WarmLease(connections);
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(connections.postgresUrl());
     config.setUsername(connections.postgresUser());
@@ -52,6 +74,11 @@ final class EntryRecomputer implements AutoCloseable {
     config.setMaximumPoolSize(poolSize);
     config.setPoolName("cachepipe-warmer");
     config.setReadOnly(true);
+    // Every warm query is bounded: PostgreSQL cancels it after the timeout, and a connection that
+    // stops answering altogether (a network hang) times out on its socket a little later.
+    config.setConnectionInitSql("SET statement_timeout = " + statementTimeout.toMillis());
+    config.addDataSourceProperty(
+        "socketTimeout", Long.toString(statementTimeout.toSeconds() + SOCKET_MARGIN_SECONDS));
     this.database = new HikariDataSource(config);
   }
 
@@ -63,13 +90,13 @@ final class EntryRecomputer implements AutoCloseable {
    */
   void recompute(WarmableEntry entry, String key, Map<String, String> params) {
     long start = System.nanoTime();
-    String lease = null;
+    String token = null;
     try {
-      lease = awaitLease(key);
+      token = leased ? awaitLease(key) : null;
       recomputeWithRetries(entry, key, params);
     } finally {
-      if (lease != null) {
-        cache.releaseLease(key, lease);
+      if (token != null) {
+        lease.release(key, token);
       }
       recomputeNanos.add(System.nanoTime() - start);
       recomputes.increment();
@@ -91,7 +118,7 @@ final class EntryRecomputer implements AutoCloseable {
     boolean waited = false;
     try {
       while (true) {
-        String token = cache.tryLease(key, LEASE_TTL);
+        String token = lease.tryTake(key, LEASE_TTL);
         if (token != null || System.nanoTime() > deadline) {
           return token;
         }
@@ -112,7 +139,7 @@ final class EntryRecomputer implements AutoCloseable {
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         // Versions first: a change committed while the query runs moves one, and the fill drops.
         TagVersions versions = cache.versions(entry.tagsFor(params));
-        Map<String, Object> value = query(entry, params);
+        JsonNode value = query(entry, params);
         if (value == null) {
           return;
         }
@@ -129,21 +156,30 @@ final class EntryRecomputer implements AutoCloseable {
           key,
           MAX_ATTEMPTS);
     } catch (SQLException | RuntimeException e) {
+      if (timeouts.record(e)) {
+        LOG.info("skipped warming {}: its query timed out ({})", key, e.getMessage());
+        return;
+      }
       failed.increment();
       LOG.warn("recomputing {} failed: {}", key, e.getMessage());
     }
   }
 
-  /** The entry's value now (see {@link WarmableEntry#compute}), or null if its query has no row. */
-  private Map<String, Object> query(WarmableEntry entry, Map<String, String> params)
-      throws SQLException {
+  /** The entry's value now (see {@link WarmableEntry#compute}), or null if it has none. */
+  private JsonNode query(WarmableEntry entry, Map<String, String> params) throws SQLException {
     try (Connection db = database.getConnection()) {
       return entry.compute(db, params);
     }
   }
 
+  /** A connection of the warmer's pool, for a {@link BatchRecomputer}'s query. */
+  Connection connection() throws SQLException {
+    return database.getConnection();
+  }
+
   @Override
   public void close() {
     database.close();
+    lease.close();
   }
 }

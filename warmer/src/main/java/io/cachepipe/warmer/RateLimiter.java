@@ -1,10 +1,13 @@
 package io.cachepipe.warmer;
 
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
  * A token bucket: at most {@code perSecond} permits a second on average, bursts of up to one
- * second's worth. It keeps a write storm from turning into a recompute storm on PostgreSQL.
+ * second's worth. It keeps a write storm from turning into a recompute storm on PostgreSQL: the
+ * warmer takes one permit per recompute query, so a batch query that recomputes many entries takes
+ * one.
  */
 final class RateLimiter {
 
@@ -23,6 +26,14 @@ final class RateLimiter {
     this.nanoClock = nanoClock;
     this.tokens = burst;
     this.last = nanoClock.getAsLong();
+  }
+
+  /** Takes one permit and waits until it may be used. */
+  void acquire() {
+    long wait = reserve();
+    if (wait > 0) {
+      LockSupport.parkNanos(wait);
+    }
   }
 
   /** Takes one permit and returns how long to wait before using it, in nanoseconds (0: now). */

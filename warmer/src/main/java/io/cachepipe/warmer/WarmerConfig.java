@@ -2,6 +2,7 @@ package io.cachepipe.warmer;
 
 import io.cachepipe.core.config.ConfigField;
 import io.cachepipe.core.config.Settings;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -10,11 +11,18 @@ import java.util.Map;
  *
  * @param groupId consumer group: warmer instances sharing it share the partitions
  * @param poolSize PostgreSQL connections, and so recomputes that run at once
- * @param maxRecomputesPerSecond recomputes started a second, at most, on average
+ * @param maxRecomputesPerSecond recompute queries started a second, at most, on average (a batch
+ *     query counts once)
+ * @param statementTimeout longest a warm query may run; PostgreSQL cancels it then, and the entry
+ *     stays evicted
  * @param consumer {@code kafka.consumer.*} properties
  */
 public record WarmerConfig(
-    String groupId, int poolSize, int maxRecomputesPerSecond, Map<String, String> consumer) {
+    String groupId,
+    int poolSize,
+    int maxRecomputesPerSecond,
+    Duration statementTimeout,
+    Map<String, String> consumer) {
 
   public static final ConfigField<String> GROUP_ID =
       ConfigField.string(
@@ -35,17 +43,28 @@ public record WarmerConfig(
           1000,
           1,
           1_000_000,
-          "Recomputes the warmer starts a second, at most (bursts of one second's worth): a write"
-              + " storm backs up as consumer lag instead of flooding PostgreSQL.");
+          "Recompute queries the warmer starts a second, at most (bursts of one second's worth;"
+              + " a batch query of many entries counts once): a write storm backs up as consumer"
+              + " lag instead of flooding PostgreSQL.");
+
+  public static final ConfigField<Duration> STATEMENT_TIMEOUT =
+      ConfigField.millis(
+          "cachepipe.warmer.statement.timeout.ms",
+          5_000,
+          1,
+          "Longest a warm query may run (PostgreSQL's statement_timeout on the warmer's"
+              + " connections); one that takes longer is cancelled and its entry stays evicted,"
+              + " which is always safe. Counted, and reported by the warmer's health.");
 
   public static final List<ConfigField<?>> FIELDS =
-      List.of(GROUP_ID, POOL_SIZE, MAX_RECOMPUTES_PER_SECOND);
+      List.of(GROUP_ID, POOL_SIZE, MAX_RECOMPUTES_PER_SECOND, STATEMENT_TIMEOUT);
 
   public static WarmerConfig from(Settings settings) {
     return new WarmerConfig(
         settings.get(GROUP_ID),
         settings.get(POOL_SIZE),
         settings.get(MAX_RECOMPUTES_PER_SECOND),
+        settings.get(STATEMENT_TIMEOUT),
         settings.subtree("kafka.consumer."));
   }
 }

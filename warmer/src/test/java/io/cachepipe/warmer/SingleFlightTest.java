@@ -1,5 +1,6 @@
 package io.cachepipe.warmer;
 
+import static io.cachepipe.warmer.Latches.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -97,16 +98,5 @@ class SingleFlightTest {
   private static CountDownLatch countDownAndWait(CountDownLatch latch) {
     latch.countDown();
     return latch;
-  }
-
-  private static void await(CountDownLatch latch) {
-    try {
-      if (!latch.await(10, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("timed out");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }
