@@ -1,12 +1,14 @@
 package io.cachepipe.client;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachepipe.core.redis.CacheKeys;
-import io.cachepipe.core.redis.LuaScripts;
 import io.cachepipe.core.redis.VersionedEntry;
+import io.cachepipe.redis.CacheScripts;
+import io.cachepipe.redis.LuaScript;
+import io.cachepipe.redis.RedisSession;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.LettuceFutures;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -31,32 +33,30 @@ import java.util.concurrent.TimeUnit;
  *       after the eviction ran is never served.
  * </ul>
  */
-final class ClusterEntries {
+final class ClusterEntries implements FencedEntries {
 
-  static final String TAG_SCRIPT = LuaScripts.load(ClusterEntries.class, "fenced_tag.lua");
-
+  private final ObjectMapper mapper;
   private final Duration timeout;
-  private volatile String tagSha;
 
-  ClusterEntries(Duration timeout) {
+  ClusterEntries(ObjectMapper mapper, Duration timeout) {
+    this.mapper = mapper;
     this.timeout = timeout;
   }
 
-  /**
-   * Fences and writes one entry.
-   *
-   * @return whether it was written: false if a version moved since {@code versions} were read
-   */
-  boolean fill(
-      RedisClusterAsyncCommands<String, String> redis,
-      String key,
-      TagVersions versions,
-      long ttlMillis,
-      String json) {
-    if (!fence(redis, key, versions, ttlMillis)) {
+  @Override
+  public JsonParser current(RedisSession redis, String stored) {
+    VersionedEntry entry = current(redis.commands(), stored);
+    return entry == null ? null : mapper.treeAsTokens(entry.value());
+  }
+
+  @Override
+  public boolean fill(
+      RedisSession redis, String key, TagVersions versions, Duration ttl, String json) {
+    long ttlMillis = Math.max(1, ttl.toMillis());
+    if (!fence(redis.async(), key, versions, ttlMillis)) {
       return false;
     }
-    write(redis, key, versions, ttlMillis, json);
+    write(redis.async(), key, versions, ttlMillis, json);
     return true;
   }
 
@@ -73,32 +73,18 @@ final class ClusterEntries {
       long ttlMillis) {
     List<String> versionKeys = versions.versionKeys();
     String ttl = Long.toString(ttlMillis);
-    if (tagSha == null) {
-      tagSha = redis.digest(TAG_SCRIPT);
-    }
-    List<String[]> keysOf = new ArrayList<>(versionKeys.size());
-    List<String[]> argsOf = new ArrayList<>(versionKeys.size());
-    List<RedisFuture<Long>> fences = new ArrayList<>(versionKeys.size());
+    List<LuaScript.Call<Long>> fences = new ArrayList<>(versionKeys.size());
     for (int i = 0; i < versionKeys.size(); i++) {
       String[] keys =
           i < versions.tags().size()
               ? new String[] {versionKeys.get(i), CacheKeys.tagRegistry(versions.tags().get(i))}
               : new String[] {versionKeys.get(i)};
       String[] args = {versions.versions().get(i), key, ttl};
-      keysOf.add(keys);
-      argsOf.add(args);
-      fences.add(redis.evalsha(tagSha, ScriptOutputType.INTEGER, keys, args));
+      fences.add(CacheScripts.FENCED_TAG.send(redis, ScriptOutputType.INTEGER, keys, args));
     }
     boolean passed = true;
-    for (int i = 0; i < fences.size(); i++) {
-      Long result;
-      try {
-        result = await(fences.get(i));
-      } catch (RedisNoScriptException e) {
-        // That node has not seen the script (new, restarted or flushed): EVAL caches it there.
-        result =
-            await(redis.eval(TAG_SCRIPT, ScriptOutputType.INTEGER, keysOf.get(i), argsOf.get(i)));
-      }
+    for (LuaScript.Call<Long> fence : fences) {
+      Long result = fence.await(timeout);
       passed &= result != null && result == 1L;
     }
     return passed;
@@ -112,7 +98,10 @@ final class ClusterEntries {
       long ttlMillis,
       String json) {
     String entry = VersionedEntry.encode(versions.versionKeys(), versions.versions(), json);
-    await(redis.set(key, entry, SetArgs.Builder.px(ttlMillis)));
+    LettuceFutures.awaitOrCancel(
+        redis.set(key, entry, SetArgs.Builder.px(ttlMillis)),
+        timeout.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -130,9 +119,5 @@ final class ClusterEntries {
       now.add(kv.getValueOrElse(null));
     }
     return entry.isCurrent(now) ? entry : null;
-  }
-
-  private <T> T await(RedisFuture<T> future) {
-    return LettuceFutures.awaitOrCancel(future, timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

@@ -68,6 +68,30 @@ class CacheClientIT {
   }
 
   @Test
+  void aForgedWatermarkIsIgnoredAndReadsAfterAWriteGoToTheLoader() {
+    // 2^63 and 2^53 + 1: neither is a WAL position; Long.parseLong threw on the first.
+    for (String forged : List.of("9223372036854775808", "9007199254740993", "x")) {
+      redis.set(CacheKeys.watermark(), forged);
+
+      UserStats read =
+          client.getAfter(
+              new WriteToken(10),
+              Duration.ofMillis(20),
+              KEY,
+              TAGS,
+              TTL,
+              () -> new UserStats(1, 2),
+              UserStats.class);
+
+      assertThat(read).isEqualTo(new UserStats(1, 2));
+      assertThat(client.watermark()).isEqualTo(-1);
+    }
+    assertThat(client.stats().ownWriteBypasses()).isEqualTo(3);
+    redis.set(CacheKeys.watermark(), "10");
+    assertThat(client.watermark()).isEqualTo(10);
+  }
+
+  @Test
   void aMissLoadsOnceAndStoresReadableJsonWithTheTtlSoTheNextReadIsAHit() {
     AtomicInteger loads = new AtomicInteger();
     Loader<UserStats> loader =
@@ -96,9 +120,26 @@ class CacheClientIT {
   void aFilledKeyIsRegisteredUnderEachOfItsTags() {
     client.get(KEY, List.of("user:42", "post:7"), TTL, () -> new UserStats(1, 1), UserStats.class);
 
-    assertThat(redis.smembers(CacheKeys.tagRegistry("user:42"))).containsExactly(KEY);
-    assertThat(redis.smembers(CacheKeys.tagRegistry("post:7"))).containsExactly(KEY);
+    assertThat(redis.zrange(CacheKeys.tagRegistry("user:42"), 0, -1)).containsExactly(KEY);
+    assertThat(redis.zrange(CacheKeys.tagRegistry("post:7"), 0, -1)).containsExactly(KEY);
     assertThat(redis.pttl(CacheKeys.tagRegistry("user:42"))).isPositive();
+  }
+
+  /**
+   * A registry that is not a sorted set (something else wrote the key) makes the fill fail, and
+   * nothing is cached: an entry written before the error would be registered under no tag, and no
+   * eviction would ever delete it before its TTL. The read still returns the loader's value.
+   */
+  @Test
+  void aFillWhoseRegistryIsOfTheWrongTypeCachesNothing() {
+    redis.set(CacheKeys.tagRegistry("post:7"), "not a registry");
+
+    UserStats value =
+        client.get(
+            KEY, List.of("user:42", "post:7"), TTL, () -> new UserStats(2, 5), UserStats.class);
+
+    assertThat(value).isEqualTo(new UserStats(2, 5));
+    assertThat(redis.exists(KEY)).as("the entry after a failed fill").isZero();
   }
 
   @Test
@@ -138,7 +179,7 @@ class CacheClientIT {
 
     TagVersions after = client.versions(List.of("user:42"));
     assertThat(client.fill(KEY, after, TTL, new UserStats(4, 130))).isTrue();
-    assertThat(redis.smembers(CacheKeys.tagRegistry("user:42"))).containsExactly(KEY);
+    assertThat(redis.zrange(CacheKeys.tagRegistry("user:42"), 0, -1)).containsExactly(KEY);
   }
 
   @Test
@@ -151,7 +192,11 @@ class CacheClientIT {
 
   @Test
   void aFillAfterTheFillDeadlineIsRejected() {
-    try (CacheClient hasty = CacheClient.create(redisServer.uri(), Duration.ofMillis(1))) {
+    try (CacheClient hasty =
+        CacheClient.builder()
+            .redisUri(redisServer.uri())
+            .fillDeadline(Duration.ofMillis(1))
+            .build()) {
       TagVersions versions = hasty.versions(TAGS);
       await()
           .atMost(Duration.ofSeconds(5))

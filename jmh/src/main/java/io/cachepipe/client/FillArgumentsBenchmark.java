@@ -18,8 +18,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The client's side of a fenced fill before the round trip: the value's JSON and the Lua script's
- * keys and arguments ({@link CacheClient#fillCall}). In package {@code io.cachepipe.client} because
- * that method is package-private.
+ * keys and arguments ({@link StandaloneEntries#fillCall}). In package {@code io.cachepipe.client}
+ * because that method is package-private.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -54,18 +54,18 @@ public class FillArgumentsBenchmark {
   /** Keys and arguments of an entry under one tag. */
   @Benchmark
   public Object oneTag() {
-    return CacheClient.fillCall(key, oneTag, TTL, json);
+    return StandaloneEntries.fillCall(key, oneTag, TTL, json);
   }
 
   /** Keys and arguments of an entry under three tags. */
   @Benchmark
   public Object threeTags() {
-    return CacheClient.fillCall(key, threeTags, TTL, json);
+    return StandaloneEntries.fillCall(key, threeTags, TTL, json);
   }
 
   /** As {@link CacheClient#fill} does it: the value to JSON, then the keys and arguments. */
   @Benchmark
   public Object oneTagWithValueJson() throws Exception {
-    return CacheClient.fillCall(key, oneTag, TTL, Json.mapper().writeValueAsString(value));
+    return StandaloneEntries.fillCall(key, oneTag, TTL, Json.mapper().writeValueAsString(value));
   }
 }

@@ -1,6 +1,7 @@
 package io.cachepipe.invalidator;
 
 import io.cachepipe.core.change.Invalidation;
+import io.cachepipe.core.change.InvalidationsRecord;
 import io.cachepipe.core.change.Op;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ public class DedupeBenchmark {
   private List<Invalidation> poll;
   private List<byte[]> pollBytes;
 
-  private MockProcessorContext<String, Object> context;
+  private MockProcessorContext<String, InvalidationsRecord> context;
   private Coalescer coalescer;
   private long now;
 
@@ -66,6 +67,7 @@ public class DedupeBenchmark {
               "user:" + t,
               "public.posts",
               Op.UPDATE,
+              24_117_840_528L + 64L * i,
               24_117_840_528L + 64L * i,
               1_764_064_800_123_456L + i,
               48_213L + i / 4);

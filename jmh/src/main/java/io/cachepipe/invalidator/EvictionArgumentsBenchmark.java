@@ -1,5 +1,6 @@
 package io.cachepipe.invalidator;
 
+import io.cachepipe.redis.evict.EvictionArguments;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +21,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The evictor's argument building for one batch, before the pipelined round trip: each tag's keys
- * ({@link RedisTagEvictor#evictKeys}) and the watermark script's arguments ({@link
- * RedisTagEvictor#watermarkArgs}). In package {@code io.cachepipe.invalidator} because both are
- * package-private.
+ * ({@link EvictionArguments#evictKeys}) and the watermark script's arguments ({@link
+ * EvictionArguments#watermarkArgs}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -60,15 +60,16 @@ public class EvictionArgumentsBenchmark {
   /** One tag's keys: what each EVALSHA of the batch needs. */
   @Benchmark
   public String[] oneTag() {
-    return RedisTagEvictor.evictKeys("user:42");
+    return EvictionArguments.evictKeys("user:42", "9f86d081884c7d65");
   }
 
   /** The whole batch's arguments: every tag's keys and the watermark parts. */
   @Benchmark
   public void batch(Batch batch, Blackhole bh) {
     for (String tag : batch.tagList) {
-      bh.consume(RedisTagEvictor.evictKeys(tag));
+      bh.consume(EvictionArguments.evictKeys(tag, EvictionArguments.token()));
+      bh.consume(EvictionArguments.evictArgs("86400000", 24_117_840_528L, true));
     }
-    bh.consume(RedisTagEvictor.watermarkArgs(batch.parts, 6));
+    bh.consume(EvictionArguments.watermarkArgs(batch.parts, 6));
   }
 }

@@ -40,7 +40,9 @@ public class JsonBenchmark {
     report =
         EvictionReport.of(
             invalidation,
-            List.of("cp:user_stats:2", "cp:user_posts:2:page:1", "cp:user_profile:2"));
+            List.of("cp:user_stats:2", "cp:user_posts:2:page:1", "cp:user_profile:2"),
+            3,
+            false);
     if (!ChangeEvent.CONTRACT.decode(changeBytes).table().equals(change.table())
         || !Invalidation.CONTRACT.decode(invalidationBytes).equals(invalidation)) {
       throw new IllegalStateException("round trip failed");
