@@ -17,7 +17,9 @@ import org.postgresql.util.ServerErrorMessage;
 
 /**
  * EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one statement. ANALYZE really executes the statement,
- * so it runs in a transaction that is always rolled back: an explained UPDATE changes nothing.
+ * so it runs in a transaction that is always rolled back: an explained UPDATE changes nothing. Text
+ * that is not exactly one such statement is refused before it is sent ({@link
+ * ExplainableStatement}).
  */
 public final class Explainer {
 
@@ -31,6 +33,7 @@ public final class Explainer {
    * @throws ToolException for SQL PostgreSQL rejects (with its position), or a missing parameter
    */
   public static QueryPlan explain(Connection db, String sql, Map<String, String> params) {
+    ExplainableStatement.check(sql);
     NamedQuery query = NamedQuery.of(sql);
     boolean autoCommit = autoCommit(db);
     try {
