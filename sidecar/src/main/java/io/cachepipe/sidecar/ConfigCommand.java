@@ -63,7 +63,7 @@ final class ConfigCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    Settings settings = Settings.load(config, System.getenv(), Map.of());
+    Settings settings = SidecarConfig.load(config, System.getenv(), Map.of());
     print(settings, fields, out);
     out.flush();
     SidecarConfig.validate(settings);

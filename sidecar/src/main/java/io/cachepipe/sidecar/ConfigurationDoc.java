@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.core.config.ConfigField;
+import io.cachepipe.core.warm.WarmKinds;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -31,6 +32,12 @@ final class ConfigurationDoc {
       out.append(subtree.keys()).append('\n');
       out.append("    ").append(subtree.description()).append("\n\n");
     }
+    for (ConfigField<?> field : WarmKinds.kindFields()) {
+      out.append(field.name()).append('\n');
+      out.append("    ").append(type(field)).append("; default: ").append(defaultOf(field));
+      out.append('\n');
+      out.append("    ").append(field.description()).append("\n\n");
+    }
     return out.toString();
   }
 
@@ -52,6 +59,38 @@ final class ConfigurationDoc {
             + " every key and where it came from (default, file, env, override), secrets"
             + " masked.\n\n");
     out.append("## Keys\n\n");
+    keysTable(out, fields);
+    out.append("\n## Key families and pass-through\n\n");
+    out.append("| keys | what |\n|---|---|\n");
+    for (SidecarConfig.Subtree subtree : SidecarConfig.SUBTREES) {
+      String keys =
+          Arrays.stream(subtree.keys().split(", "))
+              .map(k -> "`" + k + "`")
+              .collect(Collectors.joining(", "));
+      out.append("| ")
+          .append(cell(keys))
+          .append(" | ")
+          .append(cell(subtree.description()))
+          .append(" |\n");
+    }
+    out.append("\n## Keys of each warm kind\n\n");
+    out.append(
+        "A warm kind is an entry the warmer recomputes after its eviction and the auditor checks;"
+            + " `<name>` is the kind's name (no dots). Its value is the query's result as JSON, the"
+            + " same for the warmer and the auditor: smallint, integer, bigint and numeric as"
+            + " numbers with every digit (`12.50`), real and double precision as numbers (NaN and"
+            + " the infinities as the strings `\"NaN\"`, `\"Infinity\"`), boolean as true or false,"
+            + " json and jsonb as the JSON value itself, arrays (of any type and dimension) as"
+            + " arrays, timestamptz as an ISO-8601 instant in UTC whatever the session's time zone"
+            + " (`2026-12-03T10:15:30Z`, `2026-12-03T10:15:30.500Z`, as Java's Instant writes it),"
+            + " timestamp without time zone as the stored local date-time with no offset"
+            + " (`2026-12-03T10:15:30.5`), date as `2026-12-03`, time as `10:15:30`, uuid as its"
+            + " text, bytea as base64, NULL as null, any other type as its PostgreSQL text.\n\n");
+    keysTable(out, WarmKinds.kindFields());
+    return out.toString();
+  }
+
+  private static void keysTable(StringBuilder out, List<ConfigField<?>> fields) {
     out.append("| key | type | default | description |\n|---|---|---|---|\n");
     for (ConfigField<?> field : fields) {
       out.append("| `")
@@ -66,20 +105,6 @@ final class ConfigurationDoc {
           .append(cell(field.description()))
           .append(" |\n");
     }
-    out.append("\n## Key families and pass-through\n\n");
-    out.append("| keys | what |\n|---|---|\n");
-    for (SidecarConfig.Subtree subtree : SidecarConfig.SUBTREES) {
-      String keys =
-          Arrays.stream(subtree.keys().split(", "))
-              .map(k -> "`" + k + "`")
-              .collect(Collectors.joining(", "));
-      out.append("| ")
-          .append(cell(keys))
-          .append(" | ")
-          .append(cell(subtree.description()))
-          .append(" |\n");
-    }
-    return out.toString();
   }
 
   private static String type(ConfigField<?> field) {

@@ -3,12 +3,13 @@ package io.cachepipe.sidecar;
 import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.sidecar.audit.AuditCommand;
-import io.cachepipe.sidecar.bench.BenchCommand;
+import io.cachepipe.sidecar.cli.CliExtension;
 import io.cachepipe.sidecar.db.DbCommand;
-import io.cachepipe.sidecar.demo.DemoCommand;
 import io.cachepipe.sidecar.logging.LogFormat;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,14 +22,7 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Keeps Redis caches true to PostgreSQL: logical replication to tag evictions.",
-    subcommands = {
-      RunCommand.class,
-      DemoCommand.class,
-      DbCommand.class,
-      BenchCommand.class,
-      AuditCommand.class,
-      ConfigCommand.class
-    })
+    subcommands = {RunCommand.class, DbCommand.class, AuditCommand.class, ConfigCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code of a failed run. */
@@ -64,6 +58,8 @@ public final class Main implements Runnable {
    */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // Before the settings below: picocli passes them on to the subcommands it has at the time.
+    addExtensions(cli);
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -77,6 +73,18 @@ public final class Main implements Runnable {
         });
     applyConventions(cli);
     return cli;
+  }
+
+  /**
+   * Adds the command of every {@link CliExtension} on the class path (in a source checkout, the
+   * demo's and the benchmarks'), by name, so that the help lists them in the same order whatever
+   * the order of the class path.
+   */
+  private static void addExtensions(CommandLine cli) {
+    ServiceLoader.load(CliExtension.class).stream()
+        .map(provider -> new CommandLine(provider.get().command()))
+        .sorted(Comparator.comparing(CommandLine::getCommandName))
+        .forEach(cli::addSubcommand);
   }
 
   private static String messageOf(Exception e) {

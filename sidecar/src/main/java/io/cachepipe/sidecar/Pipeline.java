@@ -46,6 +46,9 @@ public final class Pipeline implements AutoCloseable {
       }
       if (stages.contains(Stage.CDC)) {
         pipeline.capture = pipeline.track(ChangeCapture.start(settings, onFailure));
+        if (pipeline.warmer != null) {
+          pipeline.capture.onEvictionReported(pipeline.warmer);
+        }
       }
     } catch (RuntimeException e) {
       pipeline.close();

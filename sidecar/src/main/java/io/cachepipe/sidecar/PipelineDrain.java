@@ -1,12 +1,18 @@
 package io.cachepipe.sidecar;
 
 import io.cachepipe.cdc.ChangeCapture;
+import io.cachepipe.client.CacheClient;
+import io.cachepipe.client.WriteToken;
+import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.warmer.WarmerConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -23,12 +29,16 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Waits until everything committed before a point has gone through every stage: the connector has
- * acknowledged a change past that point, and the invalidator's and the warmer's consumer groups
- * have committed every record of their input topics.
+ * acknowledged a change past that point, the invalidator's read-your-writes watermark has passed it
+ * (so every eviction before it is applied, also one its coalescer held back after the input offsets
+ * were committed), and the invalidator's and the warmer's consumer groups have committed every
+ * record of their input topics.
  */
 public final class PipelineDrain implements AutoCloseable {
 
   private final Admin admin;
+  private final Connections connections;
+  private final CacheClient cache;
   private final ChangeCapture capture;
   private final Topics topics;
   private final String taggingGroup;
@@ -51,6 +61,8 @@ public final class PipelineDrain implements AutoCloseable {
   public PipelineDrain(Settings settings, ChangeCapture capture, boolean warmer) {
     InvalidatorConfig invalidator = InvalidatorConfig.from(settings);
     this.admin = Admin.create(KafkaClients.shared(settings));
+    this.connections = Connections.from(settings);
+    this.cache = CacheClient.builder().connections(connections).build();
     this.capture = capture;
     this.topics = Topics.from(settings);
     this.taggingGroup = invalidator.applicationId();
@@ -59,14 +71,33 @@ public final class PipelineDrain implements AutoCloseable {
   }
 
   /**
-   * Waits until the connector captured a change past {@code lsn}, then until no stage has a record
-   * left to process (twice in a row, 100 ms apart).
+   * Waits until the connector captured a change past {@code lsn}, then as {@link #awaitCommitted}.
    */
   public void await(long lsn, Duration timeout) throws Exception {
     LongSupplier capturedLsn = () -> capture.stats().lastLsn();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (capturedLsn.getAsLong() < lsn) {
       pause(deadline, "the connector to capture up to LSN " + lsn);
+    }
+    awaitCommitted(deadline);
+  }
+
+  /**
+   * Waits until everything committed so far has gone through every stage: until the invalidator's
+   * watermark has passed a position after it, then until no stage has a record left to process
+   * (twice in a row, 100 ms apart).
+   */
+  public void awaitCommitted(Duration timeout) throws Exception {
+    awaitCommitted(System.nanoTime() + timeout.toNanos());
+  }
+
+  private void awaitCommitted(long deadline) throws Exception {
+    // The groups' lag misses an invalidation that the coalescer holds (its input offset is
+    // committed, it has not left yet): the watermark waits for it. The token's own message brings
+    // a watermark at once.
+    long position = positionNow();
+    while (cache.watermark() < position) {
+      pause(deadline, "the invalidator's watermark to pass LSN " + position);
     }
     int quietChecks = 0;
     while (quietChecks < 2) {
@@ -78,6 +109,17 @@ public final class PipelineDrain implements AutoCloseable {
       if (quietChecks < 2) {
         pause(deadline, "the invalidator and warmer to catch up (lag " + lag + ")");
       }
+    }
+  }
+
+  /** A WAL position after every commit so far, with a logical message that carries it along. */
+  private long positionNow() throws SQLException {
+    try (Connection db =
+        DriverManager.getConnection(
+            connections.postgresUrl(),
+            connections.postgresUser(),
+            connections.postgresPassword())) {
+      return WriteToken.afterCommit(db).lsn();
     }
   }
 
@@ -125,6 +167,7 @@ public final class PipelineDrain implements AutoCloseable {
 
   @Override
   public void close() {
+    cache.close();
     admin.close(Duration.ofSeconds(5));
   }
 }

@@ -59,7 +59,7 @@ final class RunCommand implements Callable<Integer> {
     if (adminPort != null) {
       overrides.put(AdminConfig.PORT.name(), adminPort.toString());
     }
-    Settings settings = Settings.load(config, System.getenv(), overrides);
+    Settings settings = SidecarConfig.load(config, System.getenv(), overrides);
     Set<Stage> selected = SidecarConfig.validate(settings);
     ServerCheck.run(Connections.from(settings), selected);
     CompletableFuture<Throwable> failure = new CompletableFuture<>();

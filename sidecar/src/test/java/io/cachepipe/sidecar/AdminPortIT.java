@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cachepipe.cdc.EagerEvictionStats;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
@@ -11,6 +12,7 @@ import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.servers.LocalRedis;
 import io.cachepipe.sidecar.admin.AdminConfig;
 import io.cachepipe.sidecar.admin.AdminPort;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import java.net.URI;
@@ -69,10 +71,23 @@ class AdminPortIT {
     pipeline.awaitReady(WAIT);
     cache = CacheClient.create(redis.uri());
     admin = AdminPort.start(settings, pipeline, Map.of("test", cache.stats()));
+    // Two entries of the first change's tag: its eviction deletes both.
+    for (String kind : List.of("user", "user_posts")) {
+      cache.get(
+          CacheKeys.entry(kind, 1),
+          List.of("user:1"),
+          Duration.ofHours(1),
+          () -> "x",
+          String.class);
+    }
     sql("INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com')");
     await("the first change's eviction")
         .atMost(WAIT)
         .until(() -> pipeline.invalidator().metrics().evictions() >= 1);
+    EagerEvictionStats eager = pipeline.capture().eagerEviction().orElseThrow();
+    await("the first change's eviction at capture")
+        .atMost(WAIT)
+        .until(() -> eager.changes() + eager.failedChanges() + eager.droppedChanges() >= 1);
   }
 
   @AfterAll
@@ -110,7 +125,22 @@ class AdminPortIT {
     assertThat(value(metrics, "cachepipe_commit_to_eviction_seconds_count"))
         .isGreaterThanOrEqualTo(1);
     assertThat(metrics).contains("cachepipe_commit_to_eviction_seconds_bucket{le=");
-    assertThat(value(metrics, "cachepipe_keys_deleted_total")).isGreaterThanOrEqualTo(0);
+    assertThat(
+            value(metrics, "cachepipe_keys_deleted_total")
+                + value(metrics, "cachepipe_cdc_eager_keys_deleted_total"))
+        .as(
+            "the two entries cached under user:1 before the change, deleted once, by either evictor")
+        .isEqualTo(2);
+    assertThat(
+            value(metrics, "cachepipe_cdc_eager_evictions_total")
+                + value(metrics, "cachepipe_cdc_eager_skipped_total"))
+        .as("the change's tags applied at capture, or found applied by the eviction through Kafka")
+        .isGreaterThanOrEqualTo(1);
+    assertThat(value(metrics, "cachepipe_commit_to_eager_eviction_seconds_count"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(metrics)
+        .contains("cachepipe_cdc_eager_failed_changes_total{reason=\"redis\"} 0.0")
+        .contains("cachepipe_cdc_eager_failed_changes_total{reason=\"backlog\"} 0.0");
     assertThat(metrics)
         .contains("cachepipe_cache_fills_total{client=\"warmer\",result=\"accepted\"}")
         .contains("cachepipe_cache_fills_total{client=\"test\",result=\"rejected\"}")

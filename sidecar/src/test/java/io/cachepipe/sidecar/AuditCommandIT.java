@@ -44,6 +44,7 @@ class AuditCommandIT {
   private static RedisClient redisClient;
   private static StatefulRedisConnection<String, String> connection;
   private static RedisCommands<String, String> redis;
+  private static Path exampleKindsConfig;
 
   @BeforeAll
   static void seed() throws Exception {
@@ -55,6 +56,8 @@ class AuditCommandIT {
     sql(
         "INSERT INTO posts (author_id, title, view_count)"
             + " SELECT u, 'p', 10 * u FROM generate_series(1, 4) u, generate_series(1, u) g");
+    exampleKindsConfig = Files.createTempFile("audit-it-example", ".properties");
+    Files.writeString(exampleKindsConfig, "cachepipe.warm.defaults=example\n");
     cache = CacheClient.create(TestServers.redis().uri());
     redisClient = RedisClient.create(TestServers.redis().uri());
     connection = redisClient.connect();
@@ -85,8 +88,9 @@ class AuditCommandIT {
     // One stale entry, registered under its tag as a fill would.
     String stale = "{\"post_count\":99,\"total_views\":1}";
     redis.psetex("cp:user_stats:4", TTL.toMillis(), stale);
-    redis.sadd(CacheKeys.tagRegistry("user:4"), "cp:user_stats:4");
-    redis.pexpire(CacheKeys.tagRegistry("user:4"), TTL.toMillis());
+    long expiry = System.currentTimeMillis() + TTL.toMillis();
+    redis.zadd(CacheKeys.tagRegistry("user:4"), expiry, "cp:user_stats:4");
+    redis.pexpireat(CacheKeys.tagRegistry("user:4"), expiry);
 
     Result found =
         run(
@@ -94,6 +98,7 @@ class AuditCommandIT {
             "--json",
             "--grace",
             "200ms",
+            exampleKinds(),
             "--redis",
             redisUri(),
             pgUrl(),
@@ -118,7 +123,16 @@ class AuditCommandIT {
     assertThat(entry.get("ttl_remaining_ms").asLong()).isPositive();
 
     Result text =
-        run("audit", "--grace", "0s", "--redis", redisUri(), pgUrl(), pgUser(), pgPassword());
+        run(
+            "audit",
+            "--grace",
+            "0s",
+            exampleKinds(),
+            "--redis",
+            redisUri(),
+            pgUrl(),
+            pgUser(),
+            pgPassword());
     System.out.println(text.out);
     assertThat(text.exit).isEqualTo(Main.FAILED);
     assertThat(text.out)
@@ -139,7 +153,7 @@ class AuditCommandIT {
             + db.password()
             + "\ncachepipe.redis.uri="
             + redisUri()
-            + "\n");
+            + "\ncachepipe.warm.defaults=example\n");
     Result fixed = run("audit", "--json", "--config", config.toString());
 
     assertThat(fixed.exit).as(fixed.err + fixed.out).isZero();
@@ -162,6 +176,7 @@ class AuditCommandIT {
             "--json",
             "--sample",
             "2",
+            exampleKinds(),
             "--redis",
             redisUri(),
             pgUrl(),
@@ -212,6 +227,88 @@ class AuditCommandIT {
 
     assertThat(r.exit).isEqualTo(Main.BAD_CONFIG);
     assertThat(r.err).contains("cachepipe.redis.uir");
+  }
+
+  @Test
+  void aListKindDeclaredOnlyInTheConfigurationIsAuditedAsAList() throws Exception {
+    Path config = Files.createTempFile("audit-it-list", ".properties");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "cachepipe.warm.latest_posts.key=cp:latest_posts:{author_id}",
+            "cachepipe.warm.latest_posts.tags=user:{author_id}",
+            "cachepipe.warm.latest_posts.query=SELECT id FROM posts WHERE author_id = :author_id"
+                + " ORDER BY id DESC LIMIT 2",
+            "cachepipe.warm.latest_posts.shape=list",
+            ""));
+    cache.get(
+        "cp:latest_posts:3",
+        List.of("user:3"),
+        TTL,
+        () -> postIds(3).subList(0, 2).toArray(Long[]::new),
+        Long[].class);
+    redis.psetex("cp:latest_posts:4", TTL.toMillis(), "[1]");
+    long latestExpiry = System.currentTimeMillis() + TTL.toMillis();
+    redis.zadd(CacheKeys.tagRegistry("user:4"), latestExpiry, "cp:latest_posts:4");
+    readStats(2); // of the example's kind, which is not declared here
+
+    Result r =
+        run(
+            "audit",
+            "--json",
+            "--grace",
+            "0s",
+            "--config",
+            config.toString(),
+            "--redis",
+            redisUri(),
+            pgUrl(),
+            pgUser(),
+            pgPassword());
+
+    assertThat(r.exit).as(r.err).isEqualTo(Main.FAILED);
+    JsonNode report = lastLine(r.out);
+    assertThat(report.get("checked").asInt()).isEqualTo(2);
+    assertThat(report.get("unverifiable").asInt()).isEqualTo(1);
+    JsonNode stale = report.get("stale_entries").get(0);
+    assertThat(report.get("stale_entries")).hasSize(1);
+    assertThat(stale.get("key").asText()).isEqualTo("cp:latest_posts:4");
+    assertThat(stale.get("kind").asText()).isEqualTo("latest_posts");
+    assertThat(stale.get("cached")).isEqualTo(Json.mapper().readTree("[1]"));
+    assertThat(stale.get("true_value"))
+        .hasToString(Json.mapper().writeValueAsString(postIds(4).subList(0, 2)));
+  }
+
+  @Test
+  void anAuditWithoutAnyWarmKindSaysSo() {
+    readStats(1);
+
+    Result r = run("audit", "--redis", redisUri(), pgUrl(), pgUser(), pgPassword());
+
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.err).contains("no warm kind is configured").contains("cachepipe.warm.defaults");
+    assertThat(r.out).contains("0 entries checked").contains("1 of other kinds unverifiable");
+  }
+
+  /** The configuration that turns the example's user_stats kind on. */
+  private static String exampleKinds() {
+    return "--config=" + exampleKindsConfig;
+  }
+
+  /** An author's post ids, newest (highest) first. */
+  private static List<Long> postIds(long author) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id FROM posts WHERE author_id = " + author + " ORDER BY id DESC")) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
   }
 
   /** The user's stats through the cache-client, as the demo application reads them. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cachepipe.example.ExampleSchema;
 import io.cachepipe.servers.FreePort;
 import io.cachepipe.servers.LocalPostgres;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import java.nio.file.Path;

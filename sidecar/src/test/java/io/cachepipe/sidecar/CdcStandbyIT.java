@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import io.lettuce.core.RedisClient;

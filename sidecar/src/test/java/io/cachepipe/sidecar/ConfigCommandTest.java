@@ -3,6 +3,7 @@ package io.cachepipe.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cachepipe.core.config.ConfigField;
+import io.cachepipe.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class ConfigCommandTest {
             "kafka.security.protocol=SASL_SSL",
             "cachepipe.topic.partitions=12");
 
-    CliRun r = CliRun.of("config", "--print", "--config", config.toString());
+    CliRun r = CliRun.of(Main.commandLine(), "config", "--print", "--config", config.toString());
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
@@ -57,7 +58,7 @@ class ConfigCommandTest {
   void printOfAConfigurationRunWouldRefuseListsItThenFailsNamingTheClosestKey() throws Exception {
     Path config = file("cachepipe.redis.urii=redis://r:6379");
 
-    CliRun r = CliRun.of("config", "--print", "--config", config.toString());
+    CliRun r = CliRun.of(Main.commandLine(), "config", "--print", "--config", config.toString());
 
     assertThat(r.exit()).isEqualTo(Main.BAD_CONFIG);
     assertThat(r.out()).contains("file     cachepipe.redis.urii=redis://r:6379");
@@ -70,7 +71,7 @@ class ConfigCommandTest {
 
   @Test
   void describeListsEveryKeyWithTypeDefaultAndDescription() {
-    CliRun r = CliRun.of("config", "--describe");
+    CliRun r = CliRun.of(Main.commandLine(), "config", "--describe");
 
     assertThat(r.exit()).isZero();
     for (ConfigField<?> field : SidecarConfig.allFields()) {
@@ -84,7 +85,7 @@ class ConfigCommandTest {
 
   @Test
   void printAndDescribeExcludeEachOther() {
-    CliRun r = CliRun.of("config", "--print", "--describe");
+    CliRun r = CliRun.of(Main.commandLine(), "config", "--print", "--describe");
 
     assertThat(r.exit()).isEqualTo(Main.BAD_CONFIG);
     assertThat(r.out()).isEmpty();

@@ -2,6 +2,7 @@ package io.cachepipe.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cachepipe.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ class ConfigurationDocTest {
 
   @Test
   void docsConfigurationIsUpToDate() throws Exception {
-    String expected = CliRun.of("config", "--describe", "--markdown").out();
+    String expected = CliRun.of(Main.commandLine(), "config", "--describe", "--markdown").out();
 
     assertThat(DOC).as("docs/configuration.md exists").exists();
     assertThat(Files.readString(DOC))

@@ -10,11 +10,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
 /** {@code cachepipe db ...} against a real PostgreSQL with pg_stat_statements preloaded. */
@@ -34,6 +37,17 @@ class DbCommandIT {
           "INSERT INTO posts (author_id, title, view_count, is_deleted) SELECT 1 + g % 200, 'p', g,"
               + " g % 20 = 0 FROM generate_series(1, 20000) g");
       st.execute("VACUUM ANALYZE posts");
+      st.execute("CREATE TABLE t (id int PRIMARY KEY)");
+      st.execute("INSERT INTO t SELECT generate_series(1, 100)");
+    }
+  }
+
+  private static long count(String query) throws Exception {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
@@ -78,6 +92,50 @@ class DbCommandIT {
     assertThat(r.exit).isEqualTo(Main.FAILED);
     assertThat(r.err.strip().lines()).hasSize(1);
     assertThat(r.err).contains("syntax error at or near \"FORM\"").contains("at character 10");
+  }
+
+  /**
+   * The issue's measurement: {@code select 1; commit; delete from t} printed "Multiple ResultSets
+   * were returned" and left t empty. Each text that is not exactly one statement that runs inside
+   * the rolled-back transaction is refused before it reaches the database, and t keeps its rows.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "select 1; commit; delete from t | 3 statements",
+        "delete from t; delete from t | 2 statements",
+        "commit | COMMIT is transaction control",
+        "rollback | ROLLBACK is transaction control",
+        "savepoint s | SAVEPOINT is transaction control",
+        "release savepoint s | RELEASE is transaction control",
+        "begin | BEGIN is transaction control",
+        "vacuum full t | cannot run inside a transaction",
+        "create index concurrently t_explained_idx on t (id) | cannot run inside a transaction",
+        "drop index concurrently t_pkey | cannot run inside a transaction",
+        "reindex table concurrently t | cannot run inside a transaction",
+        "create database explained_db | cannot run inside a transaction"
+      })
+  void explainRefusesTextThatWouldNotBeRolledBackAndTheDataIsUntouched(String sql, String why)
+      throws Exception {
+    Result r = run("db", "explain", "--pg-url", db.jdbcUrl(), "--pg-user", db.user(), sql);
+
+    assertThat(r.exit).as(r.out).isEqualTo(Main.FAILED);
+    assertThat(r.err.strip().lines()).hasSize(1);
+    assertThat(r.err).startsWith("cachepipe: db explain refused: ").contains(why);
+    assertThat(count("SELECT count(*) FROM t")).isEqualTo(100);
+    assertThat(count("SELECT count(*) FROM pg_class WHERE relname = 't_explained_idx'")).isZero();
+    assertThat(count("SELECT count(*) FROM pg_database WHERE datname = 'explained_db'")).isZero();
+  }
+
+  @Test
+  void explainOfADeleteRunsItAndRollsItBack() throws Exception {
+    Result r =
+        run("db", "explain", "--pg-url", db.jdbcUrl(), "--pg-user", db.user(), "delete from t;");
+
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("-> ModifyTable on t").contains("-> Seq Scan on t  rows=100");
+    assertThat(count("SELECT count(*) FROM t")).isEqualTo(100);
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import io.lettuce.core.RedisClient;

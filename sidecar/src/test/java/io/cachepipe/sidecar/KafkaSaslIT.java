@@ -3,13 +3,11 @@ package io.cachepipe.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Connections;
-import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.servers.LocalKafka;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
-import io.lettuce.core.RedisClient;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -17,7 +15,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,29 +55,9 @@ class KafkaSaslIT {
     Database db = TestServers.postgres().createDatabase("kafka_sasl_it");
     sql(db, "INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com')");
     SidecarProcess run = start(db, "kafka-sasl", PASSWORD);
-    RedisClient inspector = RedisClient.create(TestServers.redis().uri());
-    try (CacheClient cache = CacheClient.create(TestServers.redis().uri())) {
-      var redis = inspector.connect().sync();
-      String key = CacheKeys.entry("user", 1);
-      await("run evicts through a Kafka that requires SASL (see " + dir + ")")
-          .atMost(WAIT)
-          .pollInterval(Duration.ofMillis(500))
-          .until(
-              () -> {
-                assertThat(run.isAlive()).as("run is alive: %s", run.output()).isTrue();
-                cache.get(
-                    key, List.of("user:1"), Duration.ofHours(1), () -> Map.of("id", 1), Map.class);
-                sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
-                // Until the connector streams, a commit goes unseen: then try again.
-                try {
-                  await().atMost(Duration.ofSeconds(5)).until(() -> redis.exists(key) == 0);
-                  return true;
-                } catch (ConditionTimeoutException notYet) {
-                  return false;
-                }
-              });
+    try {
+      CommitEviction.observe(run, db, TestServers.redis().uri(), WAIT);
     } finally {
-      inspector.shutdown();
       SidecarProcess.Result stopped = run.stop(Duration.ofSeconds(30));
       assertThat(stopped.all()).doesNotContain(PASSWORD);
     }

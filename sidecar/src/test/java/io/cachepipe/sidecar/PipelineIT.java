@@ -12,6 +12,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import io.lettuce.core.RedisClient;
@@ -68,10 +69,10 @@ class PipelineIT {
     // Each test has users of its own: tests must not see each other's evictions.
     sql(
         "INSERT INTO users (id, name, email)"
-            + " SELECT g, 'user ' || g, 'user' || g || '@example.com' FROM generate_series(1, 8) g");
+            + " SELECT g, 'user ' || g, 'user' || g || '@example.com' FROM generate_series(1, 9) g");
     await("the seed's evictions")
         .atMost(WAIT)
-        .until(() -> pipeline.invalidator().metrics().evictions() >= 8);
+        .until(() -> pipeline.invalidator().metrics().evictions() >= 9);
   }
 
   @AfterAll
@@ -145,8 +146,8 @@ class PipelineIT {
     // Make the entry live (cached), as a reader would.
     cache.get(key, List.of("user:7"), LONG_TTL, () -> statsOf(7), Map.class);
     assertThat(redis.exists(key)).as("the stats are cached").isEqualTo(1);
-    long warmedBefore = pipeline.warmer().warmed();
-    long startedFromReportsBefore = pipeline.warmer().startedFromReports();
+    long warmedBefore = pipeline.warmer().stats().warmed();
+    long startedFromReportsBefore = pipeline.warmer().stats().startedFromReports();
 
     sql("UPDATE posts SET view_count = view_count + 1000 WHERE id = 104");
 
@@ -157,51 +158,32 @@ class PipelineIT {
               String state =
                   String.format(
                       "warmed %d (before %d), failed %d, abandoned %d, cached %s, database %s",
-                      pipeline.warmer().warmed(),
+                      pipeline.warmer().stats().warmed(),
                       warmedBefore,
-                      pipeline.warmer().failed(),
-                      pipeline.warmer().abandoned(),
+                      pipeline.warmer().stats().failed(),
+                      pipeline.warmer().stats().abandoned(),
                       redis.get(key),
                       statsOf(7));
-              assertThat(pipeline.warmer().warmed()).as(state).isGreaterThan(warmedBefore);
+              assertThat(pipeline.warmer().stats().warmed()).as(state).isGreaterThan(warmedBefore);
               assertThat(statsMatchDatabase(key)).as(state).isTrue();
             });
-    assertThat(pipeline.warmer().startedFromReports())
+    assertThat(pipeline.warmer().stats().startedFromReports())
         .as("the warmer in the invalidator's process starts from the report as it is written")
         .isGreaterThan(startedFromReportsBefore);
   }
 
   @Test
   void aReadWithItsWritesTokenNeverReturnsTheValueBeforeTheWrite() throws Exception {
-    changeAndAwaitItsEvictions(
-        "INSERT INTO posts (id, author_id, title, view_count) VALUES (105, 4, 'ryw', 0)", 2);
-    String key = CacheKeys.entry("user_stats", 4);
-    List<String> tags = List.of("user:4");
-    int rounds = 30;
-    int oldValueStillCached = 0;
     long waitsBefore = cache.stats().ownWriteWaits();
-    for (int views = 1; views <= rounds; views++) {
-      cache.get(key, tags, LONG_TTL, () -> statsOf(4), Map.class); // cached: the old value
-      WriteToken token;
-      try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-          Statement st = c.createStatement()) {
-        c.setAutoCommit(false);
-        st.executeUpdate("UPDATE posts SET view_count = " + views + " WHERE id = 105");
-        token = WriteToken.commit(c);
-      }
-      String cachedRightAfter = redis.get(key);
-      if (cachedRightAfter != null && totalViews(cachedRightAfter) == views - 1) {
-        oldValueStillCached++; // a plain read here would have returned the old value
-      }
 
-      Map<?, ?> read =
-          cache.getAfter(token, WAIT, key, tags, LONG_TTL, () -> statsOf(4), Map.class);
+    OwnWriteReads reads = readEachWriteRightAfterIt(4, 105, true);
 
-      assertThat(((Number) read.get("total_views")).longValue())
-          .as("read with the token of the write that set %d views", views)
-          .isEqualTo(views);
-    }
-    assertThat(oldValueStillCached).as("the race the token guards against happened").isPositive();
+    assertThat(reads.olderThanTheWrite())
+        .as("reads that returned the value before the write")
+        .isZero();
+    assertThat(reads.oldValueStillCached())
+        .as("the race the token guards against happened")
+        .isPositive();
     assertThat(cache.stats().ownWriteWaits() - waitsBefore).isPositive();
     assertThat(cache.stats().ownWriteBypasses())
         .as(
@@ -210,6 +192,115 @@ class PipelineIT {
                 + " cache")
         .isZero();
     assertThat(pipeline.invalidator().metrics().watermark()).isPositive();
+  }
+
+  /**
+   * Issues 16 and 17: a long transaction's early change has a lower LSN than a short transaction
+   * that commits before it. The short one is evicted first; a reader fills between the two commits;
+   * the long one's eviction must still delete that fill, which misses the long transaction's row.
+   * Ordered by the change's own LSN, the long one's eviction would look already done and be
+   * skipped, and the entry would stay stale until its TTL.
+   */
+  @Test
+  void aLongTransactionCommittedAfterAShortOneEvictsWhatWasFilledBetweenThem() throws Exception {
+    changeAndAwaitItsEvictions("INSERT INTO users (id, name, email) VALUES (29, 'l', 'l@x')", 1);
+    String key = CacheKeys.entry("user_stats", 29);
+    List<String> tags = List.of("user:29");
+    try (Connection longTransaction = connect()) {
+      longTransaction.setAutoCommit(false);
+      execute(longTransaction, "INSERT INTO posts (id, author_id, title) VALUES (127, 29, 'long')");
+      WriteToken shortOne;
+      try (Connection c = connect()) {
+        execute(c, "INSERT INTO posts (id, author_id, title) VALUES (128, 29, 'short')");
+        shortOne = WriteToken.afterCommit(c);
+      }
+      await("the short transaction's eviction")
+          .atMost(WAIT)
+          .until(() -> cache.watermark() >= shortOne.lsn());
+      Map<?, ?> between = cache.get(key, tags, LONG_TTL, () -> statsOf(29), Map.class);
+      assertThat(((Number) between.get("post_count")).longValue()).isEqualTo(1);
+      assertThat(redis.exists(key)).as("filled between the two commits").isOne();
+
+      WriteToken longOne = WriteToken.commit(longTransaction);
+      await("the long transaction's eviction")
+          .atMost(WAIT)
+          .until(() -> cache.watermark() >= longOne.lsn());
+    }
+
+    String cached = redis.get(key);
+    assertThat(cached == null || statsMatchDatabase(key))
+        .as("cached %s, database %s", cached, statsOf(29))
+        .isTrue();
+  }
+
+  /**
+   * The control: the same reads without the token (a plain {@link CacheClient#get}, no watermark
+   * wait) return the value from before the write. If they ever stop doing so, the test above no
+   * longer shows what the token is for.
+   */
+  @Test
+  void withoutTheWatermarkWaitTheSameReadsReturnTheValueBeforeTheWrite() throws Exception {
+    OwnWriteReads reads = readEachWriteRightAfterIt(9, 107, false);
+
+    assertThat(reads.olderThanTheWrite())
+        .as("reads that returned the value before the write, of %d", reads.rounds())
+        .isPositive();
+  }
+
+  /**
+   * How many of {@code rounds} reads returned the value from before the write they followed, and
+   * how often that value was still cached right after the write.
+   */
+  private record OwnWriteReads(int rounds, int olderThanTheWrite, int oldValueStillCached) {}
+
+  /**
+   * Sets the view count of {@code post} (of {@code author}) to 1, 2, ... in one write each, and
+   * right after each write reads the author's stats (cached before the write) with the write's
+   * token, or, when {@code waitForWatermark} is false, without it.
+   */
+  private static OwnWriteReads readEachWriteRightAfterIt(
+      long author, long post, boolean waitForWatermark) throws Exception {
+    changeAndAwaitItsEvictions(
+        "INSERT INTO posts (id, author_id, title, view_count) VALUES ("
+            + post
+            + ", "
+            + author
+            + ", 'ryw', 0)",
+        2);
+    String key = CacheKeys.entry("user_stats", author);
+    List<String> tags = List.of("user:" + author);
+    int rounds = 30;
+    int olderThanTheWrite = 0;
+    int oldValueStillCached = 0;
+    for (int views = 1; views <= rounds; views++) {
+      cache.get(key, tags, LONG_TTL, () -> statsOf(author), Map.class); // cached: the old value
+      WriteToken token;
+      try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+          Statement st = c.createStatement()) {
+        c.setAutoCommit(false);
+        st.executeUpdate("UPDATE posts SET view_count = " + views + " WHERE id = " + post);
+        token = WriteToken.commit(c);
+      }
+      String cachedRightAfter = redis.get(key);
+      if (cachedRightAfter != null && totalViews(cachedRightAfter) == views - 1) {
+        oldValueStillCached++; // a plain read here would have returned the old value
+      }
+
+      Map<?, ?> read =
+          waitForWatermark
+              ? cache.getAfter(token, WAIT, key, tags, LONG_TTL, () -> statsOf(author), Map.class)
+              : cache.get(key, tags, LONG_TTL, () -> statsOf(author), Map.class);
+
+      long readViews = ((Number) read.get("total_views")).longValue();
+      if (readViews != views) {
+        olderThanTheWrite++;
+        System.out.printf(
+            "read after own write: round %d read %d views; token %d, watermark %d, cached right"
+                + " after the write %s, cached now %s%n",
+            views, readViews, token.lsn(), cache.watermark(), cachedRightAfter, redis.get(key));
+      }
+    }
+    return new OwnWriteReads(rounds, olderThanTheWrite, oldValueStillCached);
   }
 
   @Test
@@ -288,6 +379,7 @@ class PipelineIT {
     assertThat(post.get("table").asText()).isEqualTo("public.posts");
     assertThat(post.get("op").asText()).isEqualTo("insert");
     assertThat(post.get("lsn").isIntegralNumber()).isTrue();
+    assertThat(post.get("commit_lsn").isIntegralNumber()).isTrue();
     assertThat(post.get("tx_id").isIntegralNumber()).isTrue();
     long commitMicros = post.get("commit_ts_us").asLong();
     assertThat(commitMicros)
@@ -295,7 +387,8 @@ class PipelineIT {
             (System.currentTimeMillis() - 600_000) * 1000, System.currentTimeMillis() * 1000);
     assertThat(post.properties())
         .extracting(Map.Entry::getKey)
-        .containsExactlyInAnyOrder("v", "tag", "table", "op", "lsn", "commit_ts_us", "tx_id");
+        .containsExactlyInAnyOrder(
+            "v", "tag", "table", "op", "lsn", "commit_lsn", "commit_ts_us", "tx_id");
     assertThat(watermarks)
         .isNotEmpty()
         .allSatisfy(
@@ -339,7 +432,7 @@ class PipelineIT {
     String key = CacheKeys.entry(kind, id);
     cache.get(key, List.of(tag), LONG_TTL, () -> Map.of("id", id), Map.class);
     assertThat(redis.exists(key)).as("%s is cached", key).isEqualTo(1);
-    assertThat(redis.sismember(CacheKeys.tagRegistry(tag), key)).isTrue();
+    assertThat(redis.zscore(CacheKeys.tagRegistry(tag), key)).isNotNull();
     return key;
   }
 
@@ -360,9 +453,18 @@ class PipelineIT {
   }
 
   private static void sql(String statement) throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-        Statement st = c.createStatement()) {
+    try (Connection c = connect()) {
+      execute(c, statement);
+    }
+  }
+
+  private static void execute(Connection c, String statement) throws SQLException {
+    try (Statement st = c.createStatement()) {
       st.execute(statement);
     }
+  }
+
+  private static Connection connect() throws SQLException {
+    return DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
   }
 }

@@ -10,6 +10,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.invalidator.Invalidator;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.RedisFixture;
 import io.cachepipe.testing.TestServers;

@@ -4,18 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cachepipe.client.CacheClient;
-import io.cachepipe.client.RedisClientOptions;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.RedisTls;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.redis.RedisConnector;
+import io.cachepipe.redis.RedisSession;
 import io.cachepipe.servers.LocalRedis;
 import io.cachepipe.servers.TestCertificates;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -65,7 +64,11 @@ class RedisTlsIT {
     assertThat(redis.uri()).startsWith("rediss://");
     RedisTls tls = new RedisTls(certificates.caCertificate().toString(), "");
     try (CacheClient cache =
-        CacheClient.create(redis.uri(), tls, Duration.ofSeconds(10), Duration.ofSeconds(5))) {
+        CacheClient.builder()
+            .redisUri(redis.uri())
+            .tls(tls)
+            .commandTimeout(Duration.ofSeconds(5))
+            .build()) {
       String key = CacheKeys.entry("tls", 1);
       cache.get(key, List.of("tls:1"), Duration.ofMinutes(1), () -> Map.of("v", 1), Map.class);
       Map<?, ?> second =
@@ -101,11 +104,14 @@ class RedisTlsIT {
             "--admin-port",
             "-1");
     RedisTls tls = new RedisTls(store.toString(), STORE_PASSWORD);
-    RedisClient inspector = RedisClient.create(redis.uri());
-    inspector.setOptions(RedisClientOptions.apply(ClientOptions.builder(), tls).build());
+    RedisConnector inspector = RedisConnector.builder().redisUri(redis.uri()).tls(tls).build();
     try (CacheClient cache =
-            CacheClient.create(redis.uri(), tls, Duration.ofSeconds(10), Duration.ofSeconds(5));
-        StatefulRedisConnection<String, String> connection = inspector.connect()) {
+            CacheClient.builder()
+                .redisUri(redis.uri())
+                .tls(tls)
+                .commandTimeout(Duration.ofSeconds(5))
+                .build();
+        RedisSession connection = inspector.connect()) {
       String key = CacheKeys.entry("user", 1);
       // Until the connector streams, a commit may go unseen: cache and commit again until evicted.
       await("run evicts over TLS (see " + dir + ")")
@@ -116,7 +122,7 @@ class RedisTlsIT {
                 assertThat(run.isAlive()).as("run is alive: %s", run.output()).isTrue();
                 cache.get(
                     key, List.of("user:1"), Duration.ofHours(1), () -> Map.of("id", 1), Map.class);
-                assertThat(connection.sync().exists(key)).as("cached over TLS").isEqualTo(1);
+                assertThat(connection.commands().exists(key)).as("cached over TLS").isEqualTo(1);
                 sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
                 return awaitGone(connection, key);
               });
@@ -135,15 +141,16 @@ class RedisTlsIT {
           .until(
               () -> {
                 sql(db, "UPDATE users SET name = 'ada " + System.nanoTime() + "' WHERE id = 1");
-                String value = connection.sync().get(stats);
+                String value = connection.commands().get(stats);
                 return value != null
                     && Json.mapper().readTree(value).get("post_count").asInt() == 1;
               });
-      assertThat(Json.mapper().readTree(connection.sync().get(stats)).get("total_views").asInt())
+      assertThat(
+              Json.mapper().readTree(connection.commands().get(stats)).get("total_views").asInt())
           .isEqualTo(7);
       assertThat(run.output()).doesNotContain(STORE_PASSWORD);
     } finally {
-      inspector.shutdown();
+      inspector.close();
       SidecarProcess.Result stopped = run.stop(Duration.ofSeconds(30));
       assertThat(stopped.all()).doesNotContain(STORE_PASSWORD);
     }
@@ -182,9 +189,9 @@ class RedisTlsIT {
   }
 
   /** Waits up to 5 s for {@code key} to be evicted; false if it is still there. */
-  private static boolean awaitGone(StatefulRedisConnection<String, String> connection, String key) {
+  private static boolean awaitGone(RedisSession connection, String key) {
     try {
-      await().atMost(Duration.ofSeconds(5)).until(() -> connection.sync().exists(key) == 0);
+      await().atMost(Duration.ofSeconds(5)).until(() -> connection.commands().exists(key) == 0);
       return true;
     } catch (ConditionTimeoutException notYet) {
       return false;

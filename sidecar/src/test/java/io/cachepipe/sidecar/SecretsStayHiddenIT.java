@@ -7,6 +7,7 @@ import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.RedisFixture;
 import io.cachepipe.testing.ServerBackend;
@@ -42,8 +43,10 @@ class SecretsStayHiddenIT {
   private static final String REDIS_SECRET = "S3cr3t-redis-XYZ";
   private static final String KAFKA_SECRET = "S3cr3t-kafka-XYZ";
   private static final String WRONG_REDIS_SECRET = "S3cr3t-wrong-XYZ";
+  private static final String ADMIN_SECRET = "S3cr3t-admin-XYZ";
+  private static final String KEY_SECRET = "S3cr3tPrivateKeyXYZ";
   private static final List<String> SECRETS =
-      List.of(PG_SECRET, REDIS_SECRET, KAFKA_SECRET, WRONG_REDIS_SECRET);
+      List.of(PG_SECRET, REDIS_SECRET, KAFKA_SECRET, WRONG_REDIS_SECRET, ADMIN_SECRET, KEY_SECRET);
   private static final Duration WAIT = Duration.ofSeconds(90);
 
   /** Requires {@link #REDIS_SECRET}. */
@@ -101,6 +104,83 @@ class SecretsStayHiddenIT {
             "file     cachepipe.redis.uri=rediss://app:********@cache:6380",
             "file     kafka.sasl.jaas.config=********");
     assertNoSecret(r);
+  }
+
+  /**
+   * The paths that keep secrets out of argv: password files (options and keys), PGPASSWORD and
+   * REDISCLI_AUTH, an admin token file; and values that were shown in part: a password holding a
+   * ';' or a space, an inline PEM private key (kafka.ssl.keystore.key).
+   */
+  @Test
+  void secretsFromFilesAndToolVariablesStayHidden() throws Exception {
+    Path pgFile = secretFile("pg", PG_SECRET);
+    Path wrongRedisFile = secretFile("redis", WRONG_REDIS_SECRET);
+    Path tokenFile = secretFile("token", ADMIN_SECRET);
+    String pem = "-----BEGIN PRIVATE KEY-----\n" + KEY_SECRET + "\n-----END PRIVATE KEY-----";
+    Path config =
+        file(
+            Map.of(
+                "cachepipe.postgres.password.file",
+                pgFile.toString(),
+                "cachepipe.admin.token.file",
+                tokenFile.toString(),
+                "cachepipe.redis.uri",
+                redis.uri(),
+                "kafka.bootstrap.servers",
+                TestServers.kafka().bootstrapServers(),
+                "kafka.ssl.keystore.key",
+                pem,
+                "kafka.sasl.jaas.config",
+                "PlainLoginModule required username=\"u\" password=\"a;b " + KAFKA_SECRET + "\";"));
+
+    SidecarProcess.Result print =
+        run(
+            env("json", "REDISCLI_AUTH", REDIS_SECRET, "PGPASSWORD", "unused-" + PG_SECRET),
+            "config",
+            "--print",
+            "--config",
+            config.toString());
+    SidecarProcess.Result audit =
+        run(
+            env("text"),
+            "audit",
+            "--config",
+            config.toString(),
+            "--redis-password-file",
+            wrongRedisFile.toString());
+    SidecarProcess.Result health =
+        run(
+            env("text", "PGPASSWORD", PG_SECRET),
+            "db",
+            "health",
+            "--pg-url",
+            "jdbc:postgresql://127.0.0.1:1/shop?connectTimeout=2",
+            "--pg-password-file",
+            pgFile.toString());
+
+    assertThat(print.exit()).as(print.err()).isZero();
+    assertThat(print.out().lines())
+        .contains(
+            "default  cachepipe.redis.password=********",
+            "file     cachepipe.postgres.password.file=" + pgFile,
+            "file     cachepipe.admin.token.file=" + tokenFile,
+            "file     kafka.ssl.keystore.key=********",
+            "file     kafka.sasl.jaas.config=********");
+    assertThat(print.out()).doesNotContain("cachepipe.postgres.password=********");
+    for (SidecarProcess.Result failed : List.of(audit, health)) {
+      assertThat(failed.exit()).as(failed.err()).isEqualTo(Main.FAILED);
+      assertThat(failed.err().strip().lines()).as(failed.err()).hasSize(1);
+    }
+    assertThat(audit.err()).contains("WRONGPASS");
+    for (SidecarProcess.Result r : List.of(print, audit, health)) {
+      assertNoSecret(r);
+    }
+  }
+
+  private Path secretFile(String name, String secret) throws Exception {
+    Path file = dir.resolve(name + ".secret");
+    Files.writeString(file, secret + "\n");
+    return file;
   }
 
   @Test
@@ -260,7 +340,7 @@ class SecretsStayHiddenIT {
     Files.writeString(
         file,
         values.entrySet().stream()
-            .map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
+            .map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\").replace("\n", "\\n"))
             .collect(Collectors.joining("\n")));
     return file;
   }

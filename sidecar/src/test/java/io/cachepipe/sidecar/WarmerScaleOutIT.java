@@ -8,6 +8,7 @@ import io.cachepipe.client.WriteToken;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
 import io.cachepipe.warmer.Warmer;
@@ -74,13 +75,13 @@ class WarmerScaleOutIT {
             () -> Map.of("post_count", 1, "total_views", 1),
             Map.class);
       }
-      long before = first.warmed() + second.warmed();
+      long before = first.stats().warmed() + second.stats().warmed();
 
       sql(db, "UPDATE posts SET view_count = view_count + 100");
 
       await("every author's stats warmed again")
           .atMost(WAIT)
-          .until(() -> first.warmed() + second.warmed() - before >= AUTHORS);
+          .until(() -> first.stats().warmed() + second.stats().warmed() - before >= AUTHORS);
       RedisClient client = RedisClient.create(TestServers.redis().uri());
       try (StatefulRedisConnection<String, String> redis = client.connect()) {
         await("the warmed values are PostgreSQL's")
@@ -99,10 +100,10 @@ class WarmerScaleOutIT {
       }
       System.out.printf(
           "warmer scale-out: first warmed %d, second %d (of %d evicted live entries)%n",
-          first.warmed(), second.warmed(), AUTHORS);
-      assertThat(first.warmed()).as("the first instance took a share").isPositive();
-      assertThat(second.warmed()).as("the second instance took a share").isPositive();
-      assertThat(first.warmed() + second.warmed() - before)
+          first.stats().warmed(), second.stats().warmed(), AUTHORS);
+      assertThat(first.stats().warmed()).as("the first instance took a share").isPositive();
+      assertThat(second.stats().warmed()).as("the second instance took a share").isPositive();
+      assertThat(first.stats().warmed() + second.stats().warmed() - before)
           .as("no entry was warmed by both")
           .isEqualTo(AUTHORS);
       assertThat(failure).isNotDone();

@@ -2,8 +2,10 @@ package io.cachepipe.sidecar.admin;
 
 import io.cachepipe.cdc.CdcConfig;
 import io.cachepipe.client.CacheStats;
+import io.cachepipe.core.concurrent.DaemonThreads;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.admin.AdminHttp.Response;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The sidecar's admin HTTP port: {@code /metrics} (Prometheus text), {@code /health/live}, {@code
  * /health/ready} (200, or 503 naming the parts that are not ready), {@code /status.json} and the
- * status page at {@code /}. Loopback by default; see {@link AdminConfig}.
+ * status page at {@code /}. Loopback by default; off loopback with a token ({@link AdminAccess}).
+ * Every answer comes from state the probes keep ({@link AdminConfig#PROBE_INTERVAL}): a request
+ * never waits for Redis, Kafka or PostgreSQL.
  */
 public final class AdminPort implements AutoCloseable {
 
@@ -46,13 +50,7 @@ public final class AdminPort implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ScheduledExecutorService scheduler =
-      Executors.newScheduledThreadPool(
-          2,
-          r -> {
-            Thread t = new Thread(r, "cachepipe-admin");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newScheduledThreadPool(2, DaemonThreads.named("cachepipe-admin"));
   private final AdminConfig config;
   private final Pipeline pipeline;
   private SlotLagProbe slot;
@@ -84,7 +82,9 @@ public final class AdminPort implements AutoCloseable {
     AdminPort admin = new AdminPort(config, pipeline);
     try {
       admin.startProbesAndMeters(settings, caches);
-      admin.http = admin.own(new AdminHttp(config.host(), config.port(), admin.routes()));
+      admin.http =
+          admin.own(
+              new AdminHttp(config.host(), config.port(), AdminAccess.of(config), admin.routes()));
     } catch (IOException e) {
       admin.close();
       throw new UncheckedIOException(
@@ -106,8 +106,15 @@ public final class AdminPort implements AutoCloseable {
     if (pipeline.invalidator() != null || pipeline.warmer() != null) {
       redis = own(new RedisProbe(connections));
     }
-    kafka = own(new KafkaProbe(connections.kafkaBootstrap()));
-    health = new PipelineHealth(pipeline, redis);
+    kafka = own(new KafkaProbe(KafkaClients.shared(settings)));
+    health =
+        new PipelineHealth(
+            pipeline,
+            redis,
+            slot,
+            settings.get(AdminConfig.STALL),
+            !settings.get(CdcConfig.HEARTBEAT_INTERVAL).isZero(),
+            System::currentTimeMillis);
     Duration databaseEvery = settings.get(DatabaseGauges.INTERVAL);
     if (!databaseEvery.isZero()) {
       DatabaseGauges database = new DatabaseGauges(settings, registry);
@@ -135,6 +142,7 @@ public final class AdminPort implements AutoCloseable {
 
   private void bindMeters(Map<String, CacheStats> caches) {
     new PipelineMeters(pipeline, caches, slot, redis).bindTo(registry);
+    new StageMeters(health).bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     own(new JvmGcMetrics()).bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -185,7 +193,13 @@ public final class AdminPort implements AutoCloseable {
   private Map<String, Supplier<Response>> routes() {
     Map<String, Supplier<Response>> routes = new LinkedHashMap<>();
     routes.put("/metrics", () -> Response.text(200, PROMETHEUS_TEXT, registry.scrape()));
-    routes.put("/health/live", () -> Response.json(200, Map.of("live", true)));
+    routes.put(
+        "/health/live",
+        () -> {
+          Map<String, Part> parts = health.parts();
+          return Response.json(
+              PipelineHealth.live(parts) ? 200 : 503, PipelineHealth.liveness(parts));
+        });
     routes.put(
         "/health/ready",
         () -> {

@@ -2,12 +2,14 @@ package io.cachepipe.sidecar.admin;
 
 import io.cachepipe.auditor.AuditResult;
 import io.cachepipe.auditor.ConsistencyAuditor;
+import io.cachepipe.core.concurrent.DaemonThreads;
 import io.cachepipe.core.config.ConfigField;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.warm.WarmableEntry;
+import io.cachepipe.redis.RedisConnector;
+import io.cachepipe.redis.RedisSession;
 import io.cachepipe.sidecar.RedisAccess;
-import io.cachepipe.warmer.WarmableEntry;
-import io.lettuce.core.AbstractRedisClient;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,16 +29,21 @@ import org.slf4j.LoggerFactory;
  * cached entries against PostgreSQL, with a grace period for invalidations in flight, and publishes
  * the fraction that was consistent within that grace period, plus running counts. An open
  * counterpart of Meta's Polaris: cachepipe measures its own promise in production.
+ *
+ * <p>Opt-in ({@link #INTERVAL}): it SCANs the keyspace and runs the warmable kinds' queries, which
+ * is load and a Redis dependency that a process should take on only where asked to (a cdc-only
+ * sidecar has no Redis to talk to otherwise). It connects at its first audit, not at start.
  */
 final class ContinuousAudit implements AutoCloseable {
 
   static final ConfigField<Duration> INTERVAL =
       ConfigField.millis(
           "cachepipe.audit.interval.ms",
-          30_000,
           0,
-          "How often the sidecar audits a sample of cached entries against PostgreSQL and"
-              + " publishes the consistent fraction (0 = never).");
+          0,
+          "How often the sidecar audits a sample of cached entries against PostgreSQL (the"
+              + " warmable kinds' queries) and publishes the consistent fraction; 0 = never, the"
+              + " default: turn it on in one process (e.g. 30000), it SCANs Redis.");
   static final ConfigField<Integer> SAMPLE_SIZE =
       ConfigField.integer(
           "cachepipe.audit.sample.size",
@@ -56,9 +63,11 @@ final class ContinuousAudit implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ContinuousAudit.class);
 
-  private final AbstractRedisClient client;
-  private final RedisAccess.Session redis;
-  private final ConsistencyAuditor auditor;
+  private final RedisConnector client;
+  private final Connections connections;
+  private final List<WarmableEntry> kinds;
+  private RedisSession redis;
+  private ConsistencyAuditor auditor;
   private final int sampleSize;
   private final Duration grace;
   private final ScheduledExecutorService scheduler;
@@ -69,24 +78,11 @@ final class ContinuousAudit implements AutoCloseable {
   private volatile double lastFraction = Double.NaN;
 
   private ContinuousAudit(Settings settings, List<WarmableEntry> kinds, MeterRegistry registry) {
-    Connections connections = Connections.from(settings);
+    this.connections = Connections.from(settings);
+    this.kinds = kinds;
     this.sampleSize = settings.get(SAMPLE_SIZE);
     this.grace = settings.get(GRACE);
     this.client = RedisAccess.client(connections, Duration.ofSeconds(10));
-    this.redis = RedisAccess.connect(client, connections);
-    this.auditor =
-        new ConsistencyAuditor(
-            redis.commands(),
-            () -> {
-              Connection c =
-                  DriverManager.getConnection(
-                      connections.postgresUrl(),
-                      connections.postgresUser(),
-                      connections.postgresPassword());
-              c.setReadOnly(true);
-              return c;
-            },
-            kinds);
     String within = grace.toMillis() + "ms";
     Gauge.builder("cachepipe.audit.consistent.fraction", this, a -> a.lastFraction)
         .tag("within", within)
@@ -106,12 +102,7 @@ final class ContinuousAudit implements AutoCloseable {
         .description("Continuous audits that could not run (Redis or PostgreSQL failed)")
         .register(registry);
     this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "cachepipe-audit");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("cachepipe-audit"));
     long every = settings.get(INTERVAL).toMillis();
     scheduler.scheduleWithFixedDelay(this::auditOnce, every, every, TimeUnit.MILLISECONDS);
   }
@@ -125,10 +116,31 @@ final class ContinuousAudit implements AutoCloseable {
     return new ContinuousAudit(settings, kinds, registry);
   }
 
+  /** The auditor, connected to Redis at its first use (Lettuce reconnects by itself after). */
+  private ConsistencyAuditor auditor() {
+    if (auditor == null) {
+      redis = RedisAccess.connect(client);
+      auditor =
+          new ConsistencyAuditor(
+              redis.commands(),
+              () -> {
+                Connection c =
+                    DriverManager.getConnection(
+                        connections.postgresUrl(),
+                        connections.postgresUser(),
+                        connections.postgresPassword());
+                c.setReadOnly(true);
+                return c;
+              },
+              kinds);
+    }
+    return auditor;
+  }
+
   /** One sampled audit; never throws (a scheduled task that throws is never run again). */
   void auditOnce() {
     try {
-      AuditResult result = auditor.auditSample(sampleSize, grace);
+      AuditResult result = auditor().auditSample(sampleSize, grace);
       consistent.addAndGet(result.checked() - result.stale());
       stale.addAndGet(result.stale());
       unverifiable.addAndGet(result.unverifiable());
@@ -159,7 +171,9 @@ final class ContinuousAudit implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    redis.close();
-    client.shutdown();
+    if (redis != null) {
+      redis.close();
+    }
+    client.close();
   }
 }

@@ -12,8 +12,11 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -40,6 +43,8 @@ final class DatabaseGauges {
   private final Connections connections;
   private final MeterRegistry registry;
   private final Map<Tags, AtomicDouble> values = new ConcurrentHashMap<>();
+  private final Map<Tags, Gauge> gauges = new ConcurrentHashMap<>();
+  private final Set<Tags> refreshed = new HashSet<>();
   private final AtomicLong failures = new AtomicLong();
 
   /** A double a gauge reads; NaN until measured. */
@@ -55,8 +60,12 @@ final class DatabaseGauges {
         .register(registry);
   }
 
-  /** Queries the database once and updates every gauge; never throws. */
+  /**
+   * Queries the database once and updates every gauge; those of what is gone (a dropped index, a
+   * connection state no connection is in now) are removed. Never throws.
+   */
   void refresh() {
+    refreshed.clear();
     try (Connection db =
         DriverManager.getConnection(
             connections.postgresUrl(),
@@ -105,18 +114,29 @@ final class DatabaseGauges {
     } catch (SQLException | RuntimeException e) {
       failures.incrementAndGet();
       LOG.warn("refreshing the database figures failed: {}", e.getMessage());
+      return;
+    }
+    for (Tags gone : new ArrayList<>(values.keySet())) {
+      if (!refreshed.contains(gone)) {
+        values.remove(gone);
+        registry.remove(gauges.remove(gone));
+      }
     }
   }
 
   private void set(String name, Tags tags, double value, String description) {
+    Tags key = tags.and("meter", name);
+    refreshed.add(key);
     values.computeIfAbsent(
-                tags.and("meter", name),
-                key -> {
+                key,
+                k -> {
                   AtomicDouble holder = new AtomicDouble();
-                  Gauge.builder(name, holder, h -> h.value)
-                      .tags(tags)
-                      .description(description)
-                      .register(registry);
+                  gauges.put(
+                      k,
+                      Gauge.builder(name, holder, h -> h.value)
+                          .tags(tags)
+                          .description(description)
+                          .register(registry));
                   return holder;
                 })
             .value =

@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.admin;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,18 +17,17 @@ final class KafkaProbe implements AutoCloseable {
   private final Admin admin;
   private volatile String state = "not probed yet";
 
-  KafkaProbe(String bootstrapServers) {
-    this.admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrapServers,
-                AdminClientConfig.CLIENT_ID_CONFIG,
-                "cachepipe-admin-probe",
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                2_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                2_000));
+  /**
+   * @param kafkaClient what every Kafka client gets ({@link
+   *     io.cachepipe.core.kafka.KafkaClients#shared}): the bootstrap servers and the security
+   *     settings, so that a secured Kafka is probed as the stages reach it
+   */
+  KafkaProbe(Map<String, Object> kafkaClient) {
+    Map<String, Object> config = new HashMap<>(kafkaClient);
+    config.put(AdminClientConfig.CLIENT_ID_CONFIG, "cachepipe-admin-probe");
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000);
+    this.admin = Admin.create(config);
   }
 
   void refresh() {

@@ -2,6 +2,7 @@ package io.cachepipe.sidecar.admin;
 
 import io.cachepipe.cdc.CaptureStats;
 import io.cachepipe.cdc.ChangeCapture;
+import io.cachepipe.cdc.EagerEvictionStats;
 import io.cachepipe.client.CacheStats;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorMetrics;
@@ -32,6 +33,11 @@ final class PipelineMeters implements MeterBinder {
   static final String SLOT_LOST = "cachepipe.cdc.slot.lost";
   static final String CACHE_EPOCH = "cachepipe.cdc.cache.epoch";
   static final String LATENCY = "cachepipe.commit.to.eviction";
+  static final String EAGER_EVICTIONS = "cachepipe.cdc.eager.evictions";
+  static final String EAGER_SKIPPED = "cachepipe.cdc.eager.skipped";
+  static final String EAGER_KEYS_DELETED = "cachepipe.cdc.eager.keys.deleted";
+  static final String EAGER_FAILURES = "cachepipe.cdc.eager.failed.changes";
+  static final String EAGER_LATENCY = "cachepipe.commit.to.eager.eviction";
   static final String EVICTIONS = "cachepipe.evictions";
   static final String KEYS_DELETED = "cachepipe.keys.deleted";
   static final String CACHE_READS = "cachepipe.cache.reads";
@@ -69,7 +75,7 @@ final class PipelineMeters implements MeterBinder {
     }
     if (pipeline.warmer() != null) {
       bindWarmer(registry, pipeline.warmer());
-      bindCache(registry, "warmer", pipeline.warmer().cacheStats());
+      bindCache(registry, "warmer", pipeline.warmer().stats().cache());
     }
     caches.forEach((name, stats) -> bindCache(registry, name, stats));
     if (redis != null) {
@@ -92,6 +98,11 @@ final class PipelineMeters implements MeterBinder {
     counter(DEAD_LETTERED, stats, CaptureStats::deadLettered, "stage", "cdc")
         .description("Messages sent to the dead-letter topic")
         .register(registry);
+    FunctionCounter.builder("cachepipe.cdc.reduced.changes", stats, CaptureStats::reduced)
+        .description(
+            "Changes too big for Kafka, published cut down to the columns the tag rules read (or"
+                + " their key) with the cachepipe.reduced header")
+        .register(registry);
     Gauge.builder("cachepipe.cdc.last.lsn", stats, CaptureStats::lastLsn)
         .description("LSN of the newest change acknowledged by Kafka")
         .register(registry);
@@ -103,6 +114,7 @@ final class PipelineMeters implements MeterBinder {
     Gauge.builder(CACHE_EPOCH, stats, CaptureStats::epoch)
         .description("The cache epoch this process set when it last flushed the cache (0 = never)")
         .register(registry);
+    capture.eagerEviction().ifPresent(eager -> bindEager(registry, eager));
     if (slot != null) {
       Gauge.builder(SLOT_RETAINED_WAL, slot, SlotLagProbe::retainedBytes)
           .tag("slot", slot.slot())
@@ -110,6 +122,36 @@ final class PipelineMeters implements MeterBinder {
           .description("WAL the replication slot keeps from being recycled (NaN when unknown)")
           .register(registry);
     }
+  }
+
+  private static void bindEager(MeterRegistry registry, EagerEvictionStats eager) {
+    FunctionCounter.builder(EAGER_EVICTIONS, eager, EagerEvictionStats::evictions)
+        .description("Tags evicted in Redis at capture, before the eviction through Kafka")
+        .register(registry);
+    FunctionCounter.builder(EAGER_SKIPPED, eager, EagerEvictionStats::skipped)
+        .description(
+            "Tags the eviction at capture found already evicted at their position (by the eviction"
+                + " through Kafka)")
+        .register(registry);
+    FunctionCounter.builder(EAGER_KEYS_DELETED, eager, EagerEvictionStats::keysDeleted)
+        .description("Cached entries deleted by evictions at capture (that existed)")
+        .register(registry);
+    counter(EAGER_FAILURES, eager, EagerEvictionStats::failedChanges, "reason", "redis")
+        .description(
+            "Changes not evicted at capture (Redis failed, or too many waited); Kafka's path"
+                + " evicts them")
+        .register(registry);
+    counter(EAGER_FAILURES, eager, EagerEvictionStats::droppedChanges, "reason", "backlog")
+        .register(registry);
+    Timer latency =
+        Timer.builder(EAGER_LATENCY)
+            .description(
+                "From the commit in PostgreSQL to the eviction at capture applied in Redis")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry);
+    eager.latency().observe(micros -> latency.record(micros, TimeUnit.MICROSECONDS));
   }
 
   private void bindInvalidator(MeterRegistry registry, Invalidator invalidator) {
@@ -126,6 +168,12 @@ final class PipelineMeters implements MeterBinder {
         .description("Cached entries deleted by evictions (that existed)")
         .register(registry);
     counter(DEAD_LETTERED, m, InvalidatorMetrics::deadLettered, "stage", "invalidator")
+        .register(registry);
+    FunctionCounter.builder(
+            "cachepipe.invalidator.refused.by.redis", m, InvalidatorMetrics::refusedByRedis)
+        .description(
+            "Invalidations Redis refused for good (wrong type, missing permission, script"
+                + " error): dead-lettered, the step goes on")
         .register(registry);
     FunctionCounter.builder("cachepipe.invalidator.coalesced", m, InvalidatorMetrics::coalesced)
         .description("Invalidations absorbed by a newer one of the same hot tag while held")
@@ -146,23 +194,26 @@ final class PipelineMeters implements MeterBinder {
   }
 
   private void bindWarmer(MeterRegistry registry, Warmer warmer) {
-    Gauge.builder(WARMER_QUEUED, warmer, Warmer::queued)
+    Gauge.builder(WARMER_QUEUED, warmer, w -> w.stats().queued())
         .description("Recomputes taken from the evictions topic and not finished")
         .register(registry);
     FunctionTimer.builder(
             WARMER_RECOMPUTE,
             warmer,
-            Warmer::recomputes,
-            Warmer::recomputeNanos,
+            w -> w.stats().recomputes(),
+            w -> w.stats().recomputeNanos(),
             TimeUnit.NANOSECONDS)
         .description("Recomputes of evicted entries: query and fenced fill, with retries")
         .register(registry);
-    counter(WARMER_RECOMPUTES, warmer, Warmer::warmed, "outcome", "warmed")
+    counter(WARMER_RECOMPUTES, warmer, w -> w.stats().warmed(), "outcome", "warmed")
         .description("Recomputes by outcome")
         .register(registry);
-    counter(WARMER_RECOMPUTES, warmer, Warmer::abandoned, "outcome", "abandoned")
+    counter(WARMER_RECOMPUTES, warmer, w -> w.stats().abandoned(), "outcome", "abandoned")
         .register(registry);
-    counter(WARMER_RECOMPUTES, warmer, Warmer::failed, "outcome", "failed").register(registry);
+    counter(WARMER_RECOMPUTES, warmer, w -> w.stats().failed(), "outcome", "failed")
+        .register(registry);
+    counter(WARMER_RECOMPUTES, warmer, w -> w.stats().timedOut(), "outcome", "timed_out")
+        .register(registry);
   }
 
   private static void bindCache(MeterRegistry registry, String client, CacheStats stats) {

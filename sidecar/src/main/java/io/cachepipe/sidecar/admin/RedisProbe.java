@@ -1,50 +1,59 @@
 package io.cachepipe.sidecar.admin;
 
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.redis.RedisConnector;
+import io.cachepipe.redis.RedisSession;
 import io.cachepipe.sidecar.RedisAccess;
-import io.lettuce.core.AbstractRedisClient;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether Redis answers, asked live for readiness ({@link #ping()}), and its keyspace hits and
- * misses, read by {@link #refresh()} on the admin port's interval. One connection of its own,
- * failing fast while Redis is down; to every master of a Redis Cluster.
+ * Whether Redis answers PING, and its keyspace hits and misses, both asked by {@link #refresh()} on
+ * the admin port's interval and answered from there ({@link #ping()}), so that a readiness probe
+ * never waits for Redis. One connection of its own, failing fast while Redis is down; to every
+ * master of a Redis Cluster.
  */
 final class RedisProbe implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisProbe.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
 
-  private final Connections connections;
-  private final AbstractRedisClient client;
-  private RedisAccess.Session session;
+  private final RedisConnector client;
+  private RedisSession session;
   private volatile long keyspaceHits;
   private volatile long keyspaceMisses;
+  private volatile Part pong = Part.notReady("not probed yet", "Redis not probed yet");
 
   RedisProbe(Connections connections) {
-    this.connections = connections;
     this.client = RedisAccess.client(connections, TIMEOUT);
   }
 
-  /** {@code PONG} (from every master of a cluster), or why Redis did not answer. */
+  /**
+   * {@code PONG} (from every master of a cluster), or why Redis did not answer, as of the last
+   * {@link #refresh()}.
+   */
   Part ping() {
-    try {
-      List<String> replies = session().pingAll();
-      boolean up = !replies.isEmpty() && replies.stream().allMatch("PONG"::equals);
-      return new Part(up ? "PONG" : String.join(", ", replies), up);
-    } catch (RuntimeException e) {
-      return new Part("no answer: " + e.getMessage(), false);
-    }
+    return pong;
   }
 
   /**
-   * Reads the keyspace hits and misses from {@code INFO stats} (summed over a cluster's masters);
-   * keeps the last on failure.
+   * Pings Redis, then reads the keyspace hits and misses from {@code INFO stats} (summed over a
+   * cluster's masters); keeps the last figures on failure.
    */
   void refresh() {
+    try {
+      List<String> replies = session().pingAll();
+      boolean up = !replies.isEmpty() && replies.stream().allMatch("PONG"::equals);
+      pong =
+          up
+              ? Part.ok("PONG")
+              : Part.notReady(String.join(", ", replies), "Redis answers " + replies);
+    } catch (RuntimeException e) {
+      pong = Part.notReady("no answer: " + e.getMessage(), "Redis does not answer PING");
+      return;
+    }
     try {
       long hits = 0;
       long misses = 0;
@@ -74,10 +83,10 @@ final class RedisProbe implements AutoCloseable {
     return keyspaceMisses;
   }
 
-  private synchronized RedisAccess.Session session() {
+  private synchronized RedisSession session() {
     if (session == null) {
       // Once connected, Lettuce reconnects by itself; until then, each call tries again.
-      session = RedisAccess.connect(client, connections);
+      session = RedisAccess.connect(client);
     }
     return session;
   }
@@ -87,6 +96,6 @@ final class RedisProbe implements AutoCloseable {
     if (session != null) {
       session.close();
     }
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    client.close();
   }
 }

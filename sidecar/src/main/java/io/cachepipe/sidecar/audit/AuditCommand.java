@@ -5,14 +5,17 @@ import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.auditor.StaleEntry;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.warm.WarmKinds;
+import io.cachepipe.core.warm.WarmableEntry;
+import io.cachepipe.redis.RedisConnector;
+import io.cachepipe.redis.RedisSession;
 import io.cachepipe.sidecar.Main;
 import io.cachepipe.sidecar.RedisAccess;
 import io.cachepipe.sidecar.SidecarConfig;
+import io.cachepipe.sidecar.cli.DurationConverter;
 import io.cachepipe.sidecar.db.DatabaseOptions;
-import io.cachepipe.sidecar.demo.DurationConverter;
-import io.cachepipe.warmer.WarmableEntry;
-import io.lettuce.core.AbstractRedisClient;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +36,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Checks cached entries against PostgreSQL. Entries are found through the tag registries"
-          + " (SCAN and SSCAN, never KEYS); each entry of a warmable kind (cachepipe.warm.<name>.*)"
-          + " is recomputed with that kind's query, as the warmer does, and compared as JSON."
-          + " Entries of other kinds are counted as unverifiable.",
+          + " (SCAN and SSCAN, never KEYS); each entry of a warm kind (cachepipe.warm.<name>.*, a"
+          + " row or a list) is recomputed with that kind's query, as the warmer does, and"
+          + " compared as JSON. Entries of other kinds are counted as unverifiable.",
       "An entry that differs is checked again after --grace, and counts as stale only if it"
           + " still differs: an invalidation in flight is not staleness.",
       "Exits 1 when stale entries remain, or when the audit cannot be done."
@@ -52,6 +55,14 @@ public final class AuditCommand implements Callable<Integer> {
               + " comma-separated); default: cachepipe.redis.uri of --config or the"
               + " environment.")
   String redis;
+
+  @Option(
+      names = "--redis-password-file",
+      paramLabel = "FILE",
+      description =
+          "A file holding the Redis password (overrides cachepipe.redis.password.file); default:"
+              + " from the configuration, else REDISCLI_AUTH.")
+  Path redisPasswordFile;
 
   @Option(
       names = "--grace",
@@ -83,18 +94,30 @@ public final class AuditCommand implements Callable<Integer> {
     if (redis != null) {
       settings = settings.with(Connections.REDIS_URI.name(), redis);
     }
+    if (redisPasswordFile != null) {
+      settings =
+          settings
+              .with(Connections.REDIS_PASSWORD.name(), "")
+              .with(Connections.REDIS_PASSWORD_FILE.name(), redisPasswordFile.toString());
+    }
     SidecarConfig.validate(settings);
     Settings config = settings;
     List<WarmableEntry> kinds = WarmableEntry.from(config);
     AuditResult result;
     Connections connections = Connections.from(config);
-    AbstractRedisClient client = RedisAccess.client(connections, Duration.ofSeconds(10));
-    try (RedisAccess.Session session = RedisAccess.connect(client, connections)) {
+    try (RedisConnector client = RedisAccess.client(connections, Duration.ofSeconds(10));
+        RedisSession session = RedisAccess.connect(client)) {
       ConsistencyAuditor auditor =
           new ConsistencyAuditor(session.commands(), () -> DatabaseOptions.connect(config), kinds);
       result = sample == null ? auditor.auditAll(grace) : auditor.auditSample(sample, grace);
-    } finally {
-      client.shutdown();
+    }
+    if (kinds.isEmpty()) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "cachepipe: no warm kind is configured (cachepipe.warm.<name>.*, or "
+                  + WarmKinds.DEFAULTS.name()
+                  + "=example for the example schema's user_stats): no entry can be checked");
     }
     PrintWriter out = spec.commandLine().getOut();
     if (db.json()) {

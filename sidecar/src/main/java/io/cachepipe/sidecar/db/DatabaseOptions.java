@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.db;
 
 import io.cachepipe.core.config.Connections;
+import io.cachepipe.core.config.SecretFile;
 import io.cachepipe.core.config.Secrets;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.json.Json;
@@ -32,8 +33,18 @@ public final class DatabaseOptions {
       description = "User (default: from the configuration, else postgres).")
   String user;
 
-  @Option(names = "--pg-password", description = "Password (default: from the configuration).")
+  @Option(
+      names = "--pg-password",
+      description =
+          "Password (visible in ps and shell history: prefer --pg-password-file, PGPASSWORD or"
+              + " CACHEPIPE_POSTGRES_PASSWORD). Default: from the configuration, else PGPASSWORD.")
   String password;
+
+  @Option(
+      names = "--pg-password-file",
+      paramLabel = "FILE",
+      description = "A file holding the password (overrides cachepipe.postgres.password.file).")
+  Path passwordFile;
 
   @Option(
       names = "--config",
@@ -53,10 +64,14 @@ public final class DatabaseOptions {
     if (user != null) {
       overrides.put(Connections.POSTGRES_USER.name(), user);
     }
+    if (passwordFile != null) {
+      overrides.put(Connections.POSTGRES_PASSWORD.name(), "");
+      overrides.put(Connections.POSTGRES_PASSWORD_FILE.name(), passwordFile.toString());
+    }
     if (password != null) {
       overrides.put(Connections.POSTGRES_PASSWORD.name(), password);
     }
-    return Settings.load(config, System.getenv(), overrides);
+    return SidecarConfig.load(config, System.getenv(), overrides);
   }
 
   /** Whether {@code --json} was given. */
@@ -79,7 +94,9 @@ public final class DatabaseOptions {
   public static Connection connect(Settings settings) {
     String jdbcUrl = settings.get(Connections.POSTGRES_URL);
     String u = settings.get(Connections.POSTGRES_USER);
-    String p = settings.get(Connections.POSTGRES_PASSWORD);
+    String p =
+        SecretFile.valueOrFile(
+            settings, Connections.POSTGRES_PASSWORD, Connections.POSTGRES_PASSWORD_FILE);
     try {
       return DriverManager.getConnection(jdbcUrl, u, p);
     } catch (SQLException e) {

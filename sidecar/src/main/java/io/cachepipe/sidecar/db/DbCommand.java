@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.db;
 
 import io.cachepipe.pgtools.DatabaseHealth;
+import io.cachepipe.pgtools.ExplainableStatement;
 import io.cachepipe.pgtools.Explainer;
 import io.cachepipe.pgtools.IndexUsage;
 import io.cachepipe.pgtools.QueryPlan;
@@ -48,12 +49,16 @@ public final class DbCommand implements Runnable {
 
     @Override
     public final Integer call() throws Exception {
+      checkArguments();
       try (Connection c = db.connect()) {
         return run(c, spec.commandLine().getOut());
       }
     }
 
     abstract int run(Connection c, PrintWriter out) throws Exception;
+
+    /** Refuses arguments before anything reaches the database; none by default. */
+    void checkArguments() {}
   }
 
   @Command(
@@ -64,7 +69,10 @@ public final class DbCommand implements Runnable {
             + " each plan node with the index it uses.",
         "ANALYZE really executes the statement; it runs in a transaction that is always rolled"
             + " back, so an explained UPDATE or DELETE changes nothing (its locks and side effects"
-            + " outside the database, such as sequences, still happen)."
+            + " outside the database, such as sequences, still happen).",
+        "Exactly one statement: several, transaction control (COMMIT, SAVEPOINT, ...) and"
+            + " statements that cannot run in a transaction (VACUUM, CREATE INDEX CONCURRENTLY,"
+            + " ...) are refused before anything is sent, exit 1."
       })
   static final class Explain extends DatabaseCommand {
 
@@ -79,6 +87,11 @@ public final class DbCommand implements Runnable {
         paramLabel = "NAME=VALUE",
         description = "A parameter's value (repeatable).")
     Map<String, String> params = new LinkedHashMap<>();
+
+    @Override
+    void checkArguments() {
+      ExplainableStatement.check(sql);
+    }
 
     @Override
     int run(Connection c, PrintWriter out) throws Exception {

@@ -33,12 +33,13 @@ function drawDiagram(status) {
   const width = 156, gap = 48, top = 12, height = 84;
   NODES.forEach((n, i) => {
     const x = 10 + i * (width + gap);
-    let state, cls, ready = "";
+    let state, cls, ready = "", reason = "";
     if (n.part) {
       const part = status.parts[n.part];
       if (part) {
         state = part.state;
         ready = String(part.ready);
+        reason = part.reason || "";
         cls = part.ready ? "ok" : "bad";
       } else {
         state = "not run here";
@@ -51,11 +52,12 @@ function drawDiagram(status) {
     const g = el("g", { class: "node " + cls, "data-node": n.id,
       "data-state": state, "data-ready": ready });
     if (n.part) g.setAttribute("data-part", n.part);
+    if (reason) g.setAttribute("data-reason", reason);
     g.appendChild(el("rect", { x, y: top, width, height, rx: 8 }));
     g.appendChild(el("text", { class: "name", x: x + width / 2, y: top + 36, "text-anchor": "middle" }, n.label));
     const shown = state.length > 24 ? state.slice(0, 23) + "…" : state;
     const text = el("text", { class: "state", x: x + width / 2, y: top + 62, "text-anchor": "middle" }, shown);
-    text.appendChild(el("title", {}, state));
+    text.appendChild(el("title", {}, reason ? state + ": " + reason : state));
     g.appendChild(text);
     svg.appendChild(g);
     if (i > 0) {
@@ -165,13 +167,36 @@ function drawTotals(totals) {
   }
 }
 
+// With cachepipe.admin.token set, the page is opened as /#token=TOKEN: the fragment never leaves
+// the browser, and the token goes along as a bearer token with each request for status.json.
+function adminToken() {
+  const given = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (given) {
+    sessionStorage.setItem("cachepipe-admin-token", given);
+    history.replaceState(null, "", location.pathname);
+  }
+  return sessionStorage.getItem("cachepipe-admin-token");
+}
+
 async function refresh() {
   const badge = document.getElementById("readiness");
   try {
-    const response = await fetch("status.json", { cache: "no-store" });
+    const token = adminToken();
+    const response = await fetch("status.json", {
+      cache: "no-store",
+      headers: token ? { Authorization: "Bearer " + token } : {},
+    });
+    if (response.status === 401) {
+      badge.dataset.ready = "false";
+      badge.textContent = "token required: open this page as /#token=<cachepipe.admin.token>";
+      return 5000;
+    }
     const status = await response.json();
     badge.dataset.ready = String(status.ready);
-    badge.textContent = status.ready ? "ready" : "not ready: " + status.failing.join(", ");
+    badge.textContent = status.ready ? "ready" : "not ready: " + status.failing
+      .map((name) => (status.parts[name] && status.parts[name].reason
+        ? name + " (" + status.parts[name].reason + ")" : name))
+      .join(", ");
     drawDiagram(status);
     drawCharts(status);
     drawTotals(status.totals);

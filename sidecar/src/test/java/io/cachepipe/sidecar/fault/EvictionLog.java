@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,22 +22,29 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * Everything the eviction step reported, read from the evictions topic from its beginning by a
  * plain consumer of the test's own (no group, so it commits nothing and survives broker restarts
  * and sidecar kills alike): which tags were evicted, when the test first saw each, and how many
- * times each change's eviction (tag and LSN) was reported, which counts the evictions applied more
- * than once.
+ * times each change's eviction (tag and commit position) was applied, which counts the evictions
+ * applied more than once. A report of an eviction skipped as already done (a replay after a crash,
+ * or the same change evicted by another evictor first) covers its change but applied nothing, so it
+ * is no duplicate.
  */
 final class EvictionLog implements AutoCloseable {
 
-  /** One tag's reports: when the first was read, and how many there were per LSN. */
+  /**
+   * One tag's reports: when the first was read, how many evictions were applied per commit
+   * position, and how many were skipped.
+   */
   static final class TagReports {
     final long firstSeenNanos;
-    final Map<Long, Integer> perLsn = new ConcurrentHashMap<>();
+    final Map<Long, Integer> appliedPerPosition = new ConcurrentHashMap<>();
+    final LongAdder skipped = new LongAdder();
 
     TagReports(long firstSeenNanos) {
       this.firstSeenNanos = firstSeenNanos;
     }
 
     int total() {
-      return perLsn.values().stream().mapToInt(Integer::intValue).sum();
+      return appliedPerPosition.values().stream().mapToInt(Integer::intValue).sum()
+          + skipped.intValue();
     }
   }
 
@@ -94,9 +102,12 @@ final class EvictionLog implements AutoCloseable {
       return;
     }
     long now = System.nanoTime();
-    tags.computeIfAbsent(report.tag(), t -> new TagReports(now))
-        .perLsn
-        .merge(report.lsn(), 1, Integer::sum);
+    TagReports reports = tags.computeIfAbsent(report.tag(), t -> new TagReports(now));
+    if (report.skipped()) {
+      reports.skipped.increment();
+    } else {
+      reports.appliedPerPosition.merge(report.commitLsn(), 1, Integer::sum);
+    }
   }
 
   /** Whether an eviction of {@code tag} was reported. */
@@ -115,13 +126,16 @@ final class EvictionLog implements AutoCloseable {
     return reports == null ? -1 : reports.firstSeenNanos;
   }
 
-  /** Reports of the same change's eviction (tag and LSN) beyond the first, over {@code tags}. */
+  /**
+   * Evictions of the same change (tag and commit position) applied beyond the first, over {@code
+   * tags}.
+   */
   long duplicates(Collection<String> tags) {
     long duplicates = 0;
     for (String tag : tags) {
       TagReports reports = this.tags.get(tag);
       if (reports != null) {
-        for (int n : reports.perLsn.values()) {
+        for (int n : reports.appliedPerPosition.values()) {
           duplicates += n - 1;
         }
       }
@@ -129,7 +143,16 @@ final class EvictionLog implements AutoCloseable {
     return duplicates;
   }
 
-  /** Every eviction reported of {@code tag}, duplicates included. */
+  /** Evictions skipped as already done (replays, second evictors), over {@code tags}. */
+  long skipped(Collection<String> tags) {
+    return tags.stream()
+        .map(this.tags::get)
+        .filter(Objects::nonNull)
+        .mapToLong(r -> r.skipped.sum())
+        .sum();
+  }
+
+  /** Every eviction reported of {@code tag}, duplicates and skipped ones included. */
   int reports(String tag) {
     TagReports reports = tags.get(tag);
     return reports == null ? 0 : reports.total();

@@ -15,7 +15,8 @@ import java.util.Map;
  * @param loadPerSecond the write load offered, in single-row transactions per second
  * @param committed writes committed before, during and after the fault
  * @param lost committed writes whose invalidation was never applied (must be 0)
- * @param duplicates evictions reported again for a change already evicted
+ * @param duplicates evictions applied again for a change already evicted (a replay skipped as
+ *     already done is none)
  * @param recoveryMillis from the end of the fault until every write committed by then is evicted,
  *     and a write committed after it too
  * @param staleAfter stale cached entries after the pipeline drained (must be 0)

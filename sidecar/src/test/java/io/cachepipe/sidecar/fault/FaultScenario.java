@@ -37,7 +37,7 @@ import org.awaitility.core.ConditionTimeoutException;
  *   <li>{@link #faultEnded()} and {@link #awaitRecovery()}: the time from the end of the fault
  *       until every write committed by then has been evicted.
  *   <li>{@link #finish}: the load goes on a little longer, stops, the pipeline drains, and the
- *       figures are taken: writes without an eviction (lost), evictions reported twice
+ *       figures are taken: writes without an eviction (lost), evictions of a change applied twice
  *       (duplicates), and stale entries (the auditor over every registered entry, and the entries
  *       cached before the fault, which must be gone or equal to PostgreSQL).
  * </ol>
@@ -268,6 +268,7 @@ final class FaultScenario implements AutoCloseable {
     figures.put("audited_entries", audit.checked());
     figures.put("watched_entries", watched.size());
     figures.put("stale_watched_entries", staleWatched.size());
+    figures.put("evictions_skipped", suite.evictions().skipped(tags));
     figures.putAll(extra);
     FaultResult result =
         new FaultResult(

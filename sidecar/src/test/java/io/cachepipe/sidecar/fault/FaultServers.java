@@ -5,7 +5,9 @@ import io.cachepipe.servers.LocalKafka;
 import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -52,6 +54,21 @@ final class FaultServers implements AutoCloseable {
 
   String password() {
     return postgres.password();
+  }
+
+  /**
+   * A pipeline's settings for these servers: where PostgreSQL, Kafka and Redis are, and topics of
+   * {@code partitions} partitions. Tests add their own (a mutable map).
+   */
+  Map<String, String> connections(int partitions) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("cachepipe.postgres.url", jdbcUrl);
+    c.put("cachepipe.postgres.user", user());
+    c.put("cachepipe.postgres.password", password());
+    c.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+    c.put("cachepipe.redis.uri", redis.uri());
+    c.put("cachepipe.topic.partitions", Integer.toString(partitions));
+    return c;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.cachepipe.sidecar.fault;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -9,11 +10,12 @@ import io.cachepipe.auditor.ConsistencyAuditor;
 import io.cachepipe.client.CacheClient;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
+import io.cachepipe.core.warm.WarmableEntry;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.servers.FreePort;
 import io.cachepipe.sidecar.PipelineDrain;
-import io.cachepipe.warmer.WarmableEntry;
+import io.cachepipe.sidecar.SidecarProcess;
 import io.cachepipe.warmer.WarmerConfig;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -48,6 +50,9 @@ final class FaultSuite implements AutoCloseable {
   static final String SIDECAR_HEAP = "-Xmx256m";
 
   static final Duration STARTUP = Duration.ofSeconds(180);
+
+  /** How long a stopped sidecar has for its graceful stop before it is killed. */
+  static final Duration STOP = Duration.ofSeconds(30);
 
   private static final List<String> SIDECAR_JVM =
       List.of(SIDECAR_HEAP, "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError");
@@ -109,7 +114,9 @@ final class FaultSuite implements AutoCloseable {
             .collect(Collectors.joining("\n", "", "\n")));
     if (stagesApart.isEmpty()) {
       int adminPort = Integer.parseInt(config.get("cachepipe.admin.port"));
-      this.sidecar = new SidecarProcess(file, dir.resolve("sidecar.log"), adminPort, SIDECAR_JVM);
+      this.sidecar =
+          SidecarProcess.named(
+              dir, "sidecar", adminPort, SIDECAR_JVM, List.of("run", "--config", file.toString()));
       processes.put("all", sidecar);
     } else {
       this.sidecar = null;
@@ -117,12 +124,19 @@ final class FaultSuite implements AutoCloseable {
         int adminPort = FreePort.pick();
         processes.put(
             stage,
-            new SidecarProcess(
-                file,
-                dir.resolve(stage + ".log"),
+            SidecarProcess.named(
+                dir,
+                stage,
                 adminPort,
                 SIDECAR_JVM,
-                List.of("--stages", stage, "--admin-port", Integer.toString(adminPort))));
+                List.of(
+                    "run",
+                    "--config",
+                    file.toString(),
+                    "--stages",
+                    stage,
+                    "--admin-port",
+                    Integer.toString(adminPort))));
       }
     }
     HikariConfig pool = new HikariConfig();
@@ -151,21 +165,24 @@ final class FaultSuite implements AutoCloseable {
    * partitions before its successor gets them).
    */
   private static Map<String, String> config(FaultServers servers, Path dir) {
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put("cachepipe.postgres.url", servers.jdbcUrl);
-    c.put("cachepipe.postgres.user", servers.user());
-    c.put("cachepipe.postgres.password", servers.password());
-    c.put("kafka.bootstrap.servers", servers.kafka.bootstrapServers());
-    c.put("cachepipe.redis.uri", servers.redis.uri());
-    c.put("cachepipe.topic.partitions", "2");
+    Map<String, String> c = servers.connections(2);
     c.put("cachepipe.cdc.slot.name", "faults");
     c.put("cachepipe.invalidator.state.dir", dir.resolve("streams").toAbsolutePath().toString());
     c.put("cachepipe.admin.port", Integer.toString(FreePort.pick()));
     c.put("cachepipe.audit.interval.ms", "0");
+    c.put("cachepipe.warm.defaults", "example");
     c.put("kafka.streams.session.timeout.ms", "10000");
     c.put("kafka.eviction.consumer.session.timeout.ms", "10000");
     c.put("kafka.consumer.session.timeout.ms", "10000");
     return c;
+  }
+
+  /** The figures every fault row must show: the sidecar runs, nothing lost, nothing stale. */
+  void assertNothingLostNothingStale(FaultResult result) {
+    assertThat(sidecar.isAlive()).as("the sidecar runs; see %s", sidecar.log()).isTrue();
+    assertThat(result.lost()).as("committed writes never invalidated").isZero();
+    assertThat(result.staleAfter()).as("stale entries after recovery").isZero();
+    assertThat(result.committed()).as("writes committed").isPositive();
   }
 
   /**
@@ -276,7 +293,9 @@ final class FaultSuite implements AutoCloseable {
   public void close() {
     try {
       for (SidecarProcess process : processes.values()) {
-        process.stop();
+        if (process.isAlive()) {
+          process.stop(STOP);
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -153,9 +153,11 @@ public final class ReliabilityReport {
         .append(" the fault (plus the rows of the big transaction).\n")
         .append("- **Invalidations lost**: committed changes never evicted once the pipeline")
         .append(" drained. Must be 0.\n")
-        .append("- **Duplicate evictions**: reports of an eviction of the same change (tag and")
-        .append(" LSN) beyond the first: at-least-once replays, harmless because evictions are")
-        .append(" idempotent.\n")
+        .append("- **Duplicate evictions**: evictions of the same change (tag and commit")
+        .append(" position) applied beyond the first. A replay after a crash, or a second")
+        .append(" evictor of the same change, finds the tag already evicted at that position and")
+        .append(" is skipped (`evictions_skipped` below): it bumps no version and deletes no")
+        .append(" entry filled since, so it is no duplicate.\n")
         .append("- **Time to recover**: from the end of the fault (server answering again, sidecar")
         .append(" started again, bad records written, ALTER or big transaction committed) until")
         .append(" every change committed by then was evicted and a change committed after it was")
@@ -247,6 +249,9 @@ public final class ReliabilityReport {
       char c = peek();
       if (c == '"') {
         return string();
+      }
+      if (c == '{') {
+        return object(); // a figure of several parts, e.g. readiness samples by status
       }
       int start = at;
       while (at < text.length() && ",}] \t".indexOf(text.charAt(at)) < 0) {

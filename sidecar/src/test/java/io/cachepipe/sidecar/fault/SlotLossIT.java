@@ -91,7 +91,7 @@ class SlotLossIT {
       s.begin();
       long warningsBefore = warnings(how);
       s.faultStarts();
-      suite.sidecar.stop();
+      suite.sidecar.stop(FaultSuite.STOP);
       await("the slot is released")
           .atMost(Duration.ofSeconds(30))
           .until(() -> !Boolean.TRUE.equals(slotActive()));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cachepipe.invalidator.InvalidatorConfig;
+import io.cachepipe.sidecar.SidecarProcess;
 import io.cachepipe.warmer.WarmerConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;

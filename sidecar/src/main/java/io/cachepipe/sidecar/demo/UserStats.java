@@ -1,9 +1,0 @@
-package io.cachepipe.sidecar.demo;
-
-import com.fasterxml.jackson.annotation.JsonProperty;
-
-/**
- * The example's cached aggregate, as the application reads it: an author's live posts and views.
- */
-record UserStats(
-    @JsonProperty("post_count") long postCount, @JsonProperty("total_views") long totalViews) {}
