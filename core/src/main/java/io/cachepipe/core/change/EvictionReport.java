@@ -17,7 +17,8 @@ import java.util.List;
  * @param commitLsn commit position of that change's transaction ({@link ChangeEvent#commitLsn})
  * @param commitMicros commit time of that change, microseconds since the epoch
  * @param liveKeys registered keys that still existed (were cached) when they were deleted: all of
- *     them, or the first {@link #MAX_LISTED_KEYS} for a tag with more
+ *     them, or for a tag with more than fit the first {@link #MAX_LISTED_KEYS}, and no more than
+ *     {@link #MAX_LISTED_BYTES} of them
  * @param liveCount how many registered keys existed when they were deleted, listed or not
  * @param skipped the tag had already been evicted at this commit position or a later one (a replay,
  *     or the same change evicted by another evictor first): its version did not move and no entry
@@ -42,6 +43,13 @@ public record EvictionReport(
    */
   public static final int MAX_LISTED_KEYS = 10_000;
 
+  /**
+   * The most bytes the listed keys take in a report ({@link #listedSize}): half of Kafka's default
+   * message size limit, so that a report of long keys is still accepted (ten thousand keys of 200
+   * bytes would not be, and the step would hold its commit on it for good).
+   */
+  public static final int MAX_LISTED_BYTES = 512 * 1024;
+
   /** The evictions topic's message contract. */
   public static final JsonContract<EvictionReport> CONTRACT =
       new JsonContract<>(
@@ -55,6 +63,29 @@ public record EvictionReport(
     // Written before these fields existed: every live key was listed, positions were LSNs.
     liveCount = Math.max(liveCount, liveKeys.size());
     commitLsn = commitLsn > 0 ? commitLsn : lsn;
+  }
+
+  /**
+   * The most bytes {@code key} takes in a report's JSON: its characters as UTF-8, escaped where
+   * JSON escapes them, its quotes and a comma.
+   */
+  public static int listedSize(String key) {
+    int size = 3;
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x20 || Character.isSurrogate(c)) {
+        size += 6; // escaped as six characters (the JSON writer escapes each half of a pair)
+      } else if (c == '"' || c == '\\') {
+        size += 2;
+      } else if (c < 0x80) {
+        size += 1;
+      } else if (c < 0x800) {
+        size += 2;
+      } else {
+        size += 3;
+      }
+    }
+    return size;
   }
 
   /**

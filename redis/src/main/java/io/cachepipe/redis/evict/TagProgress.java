@@ -10,7 +10,8 @@ import java.util.Set;
  * How far the eviction of one tag has come within one call of {@link TagEvictor#evict}, kept across
  * the attempts at its batch: a retry after a failure repeats the tag's step (which then finds the
  * tag evicted at its position and skips), so what the first attempt did must not be forgotten.
- * Lists at most {@link EvictionReport#MAX_LISTED_KEYS} live keys and counts them all.
+ * Lists at most {@link EvictionReport#MAX_LISTED_KEYS} live keys, in at most {@link
+ * EvictionReport#MAX_LISTED_BYTES}, and counts them all.
  */
 final class TagProgress {
 
@@ -19,6 +20,7 @@ final class TagProgress {
   private boolean applied;
   private final List<String> liveKeys = new ArrayList<>();
   private long liveCount;
+  private long listedBytes;
   private String failure;
 
   /** Drain keys (registries moved aside) to delete, as the tag's step last named them. */
@@ -70,8 +72,11 @@ final class TagProgress {
   /** Counts {@code key} as one that existed when it was deleted. */
   void live(String key) {
     liveCount++;
-    if (liveKeys.size() < EvictionReport.MAX_LISTED_KEYS) {
+    int size = EvictionReport.listedSize(key);
+    if (liveKeys.size() < EvictionReport.MAX_LISTED_KEYS
+        && listedBytes + size <= EvictionReport.MAX_LISTED_BYTES) {
       liveKeys.add(key);
+      listedBytes += size;
     }
   }
 
