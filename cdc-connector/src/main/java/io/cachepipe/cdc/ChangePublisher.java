@@ -229,7 +229,8 @@ final class ChangePublisher {
     return DeadLetters.record(
         topics.deadLetter(),
         null,
-        String.valueOf(record).getBytes(StandardCharsets.UTF_8),
+        // Half the limit leaves room for the headers; the source offset names the change.
+        DeadLetters.description(String.valueOf(record), encoder.limit() / 2),
         STAGE,
         e.getMessage(),
         String.valueOf(record.sourceOffset()));

@@ -41,6 +41,26 @@ public final class DeadLetters {
     return new ProducerRecord<>(topic, null, key, value, headers(stage, reason, source));
   }
 
+  /**
+   * {@code text} as UTF-8, cut to at most {@code maxBytes} at a character's end when longer, and
+   * then ending in a note of how much was left out: the value of a dead letter that describes what
+   * could not be processed (a record of any size) must itself fit in a message.
+   */
+  public static byte[] description(String text, int maxBytes) {
+    byte[] whole = text.getBytes(StandardCharsets.UTF_8);
+    if (whole.length <= maxBytes) {
+      return whole;
+    }
+    String note = "… (" + whole.length + " bytes in all)";
+    int room = Math.max(0, maxBytes - note.getBytes(StandardCharsets.UTF_8).length);
+    int end = room;
+    while (end > 0 && (whole[end] & 0xC0) == 0x80) {
+      end--; // not inside a character's bytes
+    }
+    return (new String(whole, 0, end, StandardCharsets.UTF_8) + note)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
   /** Reads a header as text, or null. */
   public static String header(Headers headers, String name) {
     var header = headers.lastHeader(name);
