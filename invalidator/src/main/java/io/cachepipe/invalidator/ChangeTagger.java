@@ -7,6 +7,8 @@ import io.cachepipe.core.change.Reduced;
 import io.cachepipe.core.change.Watermark;
 import io.cachepipe.core.tag.TagRules;
 import io.cachepipe.core.tag.TagRules.TagResult;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -70,13 +72,14 @@ final class ChangeTagger implements Processor<byte[], ChangesRecord, String, Inv
       context.forward(
           new Record<>(tag, Invalidation.of(tag, change), timestamp), TopologyNames.COALESCER);
     }
-    if (!result.blankRules().isEmpty()) {
+    String untaggable = untaggable(result, reduced);
+    if (untaggable != null) {
       // The tags that rendered are on their way; the record goes to the dead-letter topic (through
       // DeadLetteringHandler) so that someone fixes the rule or the data.
       throw new UntaggableChangeException(
           "rule(s) "
-              + result.blankRules()
-              + " rendered a blank tag for "
+              + untaggable
+              + " for "
               + change.op().wireName()
               + " "
               + change.table()
@@ -88,6 +91,25 @@ final class ChangeTagger implements Processor<byte[], ChangesRecord, String, Inv
               + result.tags()
               + " were invalidated");
     }
+  }
+
+  /**
+   * What made rules of {@code result} render no usable tag, or null when nothing did: a blank tag,
+   * or a change cut down to its key (too big for Kafka even as its rule columns) that rules over
+   * other columns cannot render from, so that entries under their tags stay cached until their TTL.
+   */
+  private static String untaggable(TagResult result, Reduced reduced) {
+    List<String> problems = new ArrayList<>(2);
+    if (!result.blankRules().isEmpty()) {
+      problems.add(result.blankRules() + " rendered a blank tag");
+    }
+    if (reduced == Reduced.KEY_ONLY && !result.unrenderedRules().isEmpty()) {
+      problems.add(
+          result.unrenderedRules()
+              + " could not render from a change cut down to its key (too big for Kafka); entries"
+              + " under their tags stay cached until their TTL");
+    }
+    return problems.isEmpty() ? null : String.join(" and ", problems);
   }
 
   /** A change of which some tag rule rendered no usable tag; the record is dead-lettered. */

@@ -112,6 +112,33 @@ class TopologyFailureTest {
   }
 
   @Test
+  void aKeyOnlyChangeThatRulesOverOtherColumnsCannotTagIsDeadLetteredAfterItsKeyTags() {
+    Map<String, String> rules = new HashMap<>();
+    rules.put("cachepipe.rule.post.table", "public.posts");
+    rules.put("cachepipe.rule.post.tag", "post:{id}");
+    rules.put("cachepipe.rule.author.table", "public.posts");
+    rules.put("cachepipe.rule.author.tag", "user:{author_id}:posts");
+    start(rules);
+    ChangeEvent change =
+        ChangeEvent.of(
+            Op.UPDATE, "public.posts", Map.of("id", 9), Map.of("id", 9), Map.of("id", 9), 5, 5, 5);
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Reduced.HEADER, Reduced.KEY_ONLY.headerValue());
+    byte[] bytes = ChangeEvent.CONTRACT.encode(change);
+    changes.pipeInput(
+        new TestRecord<>(change.recordKey().getBytes(StandardCharsets.UTF_8), bytes, headers));
+
+    assertThat(invalidationsOut.readKeyValuesToMap().keySet()).containsExactly("post:9");
+    TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+    assertThat(dead.value()).isEqualTo(bytes);
+    assertThat(DeadLetters.header(dead.headers(), DeadLetters.REASON))
+        .contains("[author]")
+        .contains("cut down to its key")
+        .contains("[post:9] were invalidated");
+    assertThat(metrics.deadLettered()).isEqualTo(1);
+  }
+
+  @Test
   void aForgedWatermarkIsDeadLetteredAndLaterChangesGoOn() {
     start(Map.of());
     byte[] forged =
