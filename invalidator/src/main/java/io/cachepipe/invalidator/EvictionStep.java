@@ -243,6 +243,11 @@ final class EvictionStep {
     return loop.isAssigned();
   }
 
+  /** Why the step ended by itself, or null while it has not. */
+  String failure() {
+    return loop.failure();
+  }
+
   /** Stops after the batch being applied, commits it, and waits at most {@code wait} for that. */
   void stop(Duration wait) {
     loop.stop(wait);

@@ -187,6 +187,11 @@ public final class Invalidator implements AutoCloseable {
     return evictionStep.lastProgress();
   }
 
+  /** Why the eviction step ended by itself (it evicts nothing more), or null while it has not. */
+  public String evictionStepFailure() {
+    return evictionStep.failure();
+  }
+
   /** Whether the eviction step's consumer has joined its group and was given partitions. */
   public boolean evictionStepAssigned() {
     return evictionStep.isAssigned();

@@ -245,6 +245,11 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     return loop.isAssigned();
   }
 
+  /** Why the warmer ended by itself (it warms nothing more), or null while it has not. */
+  public String failure() {
+    return loop.failure();
+  }
+
   /**
    * Why the warmer is held up or failing ("waiting for the warm queries of a batch for 12 s: …",
    * "warm query timed out 5 times in the last minute"), or null when it is not.

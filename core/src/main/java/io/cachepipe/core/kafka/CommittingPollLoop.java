@@ -82,6 +82,7 @@ public final class CommittingPollLoop<K, V> {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
   private volatile boolean assigned;
+  private volatile String failure;
   private volatile Thread thread;
 
   /** Whether the handler was given a batch and has not finished it. */
@@ -138,9 +139,17 @@ public final class CommittingPollLoop<K, V> {
     }
   }
 
-  /** Whether the consumer has joined its group and was given partitions (possibly none). */
+  /**
+   * Whether the consumer has joined its group and was given partitions (possibly none); false once
+   * the loop failed.
+   */
   public boolean isAssigned() {
-    return assigned;
+    return assigned && failure == null;
+  }
+
+  /** Why the loop ended by itself (it reads nothing more), or null while it has not. */
+  public String failure() {
+    return failure;
   }
 
   /** Runs the loop on the calling thread until it is stopped or fails. */
@@ -227,6 +236,9 @@ public final class CommittingPollLoop<K, V> {
   private void failed(RuntimeException e) {
     if (running.get()) {
       LOG.error("consumer loop of {} failed: {}", topics, e.getMessage(), e);
+      failure =
+          "its consumer loop stopped: "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
       onFailure.accept(e);
     }
   }

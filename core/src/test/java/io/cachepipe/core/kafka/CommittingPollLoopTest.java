@@ -167,6 +167,33 @@ class CommittingPollLoopTest {
     assertThat(consumer.closed()).isTrue();
   }
 
+  @Test
+  void aLoopThatFailedSaysWhyAndIsNoLongerAssigned() {
+    loop = loop(failingOnSecondBatch("Redis is gone")).build();
+    List<String> failureBefore = new ArrayList<>();
+    assign(P0);
+    consumer.schedulePollTask(() -> failureBefore.add(String.valueOf(loop.failure())));
+    records(P0, 0, 1);
+    records(P0, 1, 1);
+
+    loop.run();
+
+    assertThat(failureBefore).containsExactly("null");
+    assertThat(loop.failure()).isEqualTo("its consumer loop stopped: Redis is gone");
+    assertThat(loop.isAssigned()).isFalse();
+  }
+
+  @Test
+  void aLoopStoppedOnPurposeHasNoFailure() {
+    loop = loop(this::recording).build();
+    assign(P0);
+    stopInPoll();
+
+    loop.run();
+
+    assertThat(loop.failure()).isNull();
+  }
+
   /** A handler that asks for its first {@code refusals} batches to be handed again. */
   private CommittingPollLoop.BatchHandler<String, String> retryingFirst(
       int refusals, AtomicInteger calls) {

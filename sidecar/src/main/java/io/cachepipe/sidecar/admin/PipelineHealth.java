@@ -75,10 +75,13 @@ final class PipelineHealth {
     }
     Warmer warmer = pipeline.warmer();
     if (warmer != null) {
+      String failure = warmer.failure();
       Part part =
-          warmer.isReady()
-              ? Part.ok("assigned")
-              : Part.notReady("joining", "the warmer has not joined its consumer group yet");
+          failure != null
+              ? Part.dead("failed", "the warmer stopped: " + failure)
+              : warmer.isReady()
+                  ? Part.ok("assigned")
+                  : Part.notReady("joining", "the warmer has not joined its consumer group yet");
       parts.put("warmer", part.withTrouble(warmer.trouble()));
     }
     return parts;
@@ -131,6 +134,10 @@ final class PipelineHealth {
 
   private static Part invalidator(Invalidator invalidator) {
     KafkaStreams.State state = invalidator.state();
+    String stepFailure = invalidator.evictionStepFailure();
+    if (stepFailure != null) {
+      return Part.dead("eviction step failed", "the eviction step stopped: " + stepFailure);
+    }
     boolean assigned = invalidator.evictionStepAssigned();
     if (state == KafkaStreams.State.RUNNING) {
       return assigned
