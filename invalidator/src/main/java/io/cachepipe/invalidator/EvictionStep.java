@@ -4,6 +4,7 @@ import io.cachepipe.core.change.EvictionListener;
 import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.change.Invalidation;
 import io.cachepipe.core.change.Watermark;
+import io.cachepipe.core.concurrent.RecentEvents;
 import io.cachepipe.core.concurrent.StageProgress;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.CommittingPollLoop;
@@ -46,6 +47,13 @@ final class EvictionStep {
   private static final Duration FIRST_RETRY = Duration.ofMillis(50);
   private static final Duration MAX_RETRY = Duration.ofSeconds(1);
 
+  /**
+   * Evictions Redis refused for good within {@link #refusals}' window beyond which the step says so
+   * in its health: one refusal is a bad key and its dead letter; a run of them (NOPERM after an ACL
+   * change, a script error) means nothing is being evicted.
+   */
+  static final int TROUBLING_REFUSALS = 10;
+
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final TagEvictor evictor;
@@ -54,6 +62,8 @@ final class EvictionStep {
   private final CommittingPollLoop<String, byte[]> loop;
   private final Duration attemptBudget;
   private final StageProgress progress = new StageProgress();
+  private final RecentEvents refusals = new RecentEvents(Duration.ofMinutes(1), System::nanoTime);
+  private volatile String lastRefusal;
   private volatile EvictionListener listener = EvictionListener.NONE;
   private int invalidationPartitions;
 
@@ -204,6 +214,8 @@ final class EvictionStep {
 
   private void refused(ConsumerRecord<String, byte[]> record, String reason) {
     metrics.refusedByRedis.increment();
+    refusals.record();
+    lastRefusal = reason;
     deadLetter(record, reason);
   }
 
@@ -225,7 +237,17 @@ final class EvictionStep {
    * not.
    */
   String trouble() {
-    return progress.trouble();
+    String held = progress.trouble();
+    if (held != null) {
+      return held;
+    }
+    int refused = refusals.count();
+    return refused >= TROUBLING_REFUSALS
+        ? "Redis refused "
+            + refused
+            + " evictions in the last minute, dead-lettered; the last: "
+            + lastRefusal
+        : null;
   }
 
   /** When the step last finished a batch (or started). */

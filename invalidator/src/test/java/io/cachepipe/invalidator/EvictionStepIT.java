@@ -180,6 +180,29 @@ class EvictionStepIT {
   }
 
   @Test
+  void aRunOfRefusalsMakesTheStepSaySoWhereOneRefusalDoesNot() {
+    for (int i = 0; i < EvictionStep.TROUBLING_REFUSALS; i++) {
+      String tag = "user:" + (40 + i);
+      redis.set(CacheKeys.tagRegistry(tag), "a string, not a sorted set");
+      send(
+          topics.invalidations(),
+          tag,
+          Invalidation.CONTRACT.encode(Invalidation.of(tag, postUpdate(i + 1, 40 + i, 900 + i))));
+      if (i == 0) {
+        await().atMost(WAIT).until(() -> invalidator.metrics().refusedByRedis() == 1);
+        assertThat(invalidator.trouble()).as("one refusal is its dead letter only").isNull();
+      }
+    }
+
+    await()
+        .atMost(WAIT)
+        .until(() -> invalidator.metrics().refusedByRedis() == EvictionStep.TROUBLING_REFUSALS);
+    assertThat(invalidator.trouble())
+        .startsWith("Redis refused " + EvictionStep.TROUBLING_REFUSALS + " evictions")
+        .contains("WRONGTYPE");
+  }
+
+  @Test
   void aReportKafkaRefusesIsSentAgainAndHoldsTheCommitUntilAcknowledged() throws Exception {
     cache("cp:user:30", "user:30");
     try (Admin admin = admin()) {

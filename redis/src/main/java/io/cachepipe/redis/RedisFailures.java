@@ -11,8 +11,8 @@ import java.util.concurrent.ExecutionException;
  * Among error replies, those that say the server or the cluster is not ready yet (LOADING, BUSY,
  * TRYAGAIN, CLUSTERDOWN, MASTERDOWN, READONLY during a failover, OOM and MISCONF until memory or
  * disk frees up, MOVED/ASK that Lettuce follows, NOSCRIPT that the caller answers by loading the
- * script) are transient; every other one (WRONGTYPE, CROSSSLOT, NOPERM, a script's own error …)
- * comes back the same on every retry.
+ * script, and "ERR max number of clients reached") are transient; every other one (WRONGTYPE,
+ * CROSSSLOT, NOPERM, a script's own error …) comes back the same on every retry.
  */
 public final class RedisFailures {
 
@@ -31,13 +31,25 @@ public final class RedisFailures {
           "ASK",
           "NOSCRIPT");
 
+  /**
+   * Generic {@code ERR} replies that describe the server's state, not the command: a retry after
+   * clients disconnect succeeds.
+   */
+  private static final Set<String> TRANSIENT_ERR_REPLIES = Set.of("ERR max number of clients");
+
   private RedisFailures() {}
 
   /** Whether {@code failure} (possibly wrapped by a future) is an error reply no retry cures. */
   public static boolean isPermanent(Throwable failure) {
     Throwable cause = unwrap(failure);
     return cause instanceof RedisCommandExecutionException
-        && !TRANSIENT_REPLIES.contains(errorCode(cause.getMessage()));
+        && !TRANSIENT_REPLIES.contains(errorCode(cause.getMessage()))
+        && !isTransientErr(cause.getMessage());
+  }
+
+  private static boolean isTransientErr(String message) {
+    String reply = message == null ? "" : message.strip();
+    return TRANSIENT_ERR_REPLIES.stream().anyMatch(reply::startsWith);
   }
 
   /** The failure itself, without the future's wrapping. */

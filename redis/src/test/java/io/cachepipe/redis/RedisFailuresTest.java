@@ -47,6 +47,7 @@ class RedisFailuresTest {
         "OOM command not allowed when used memory > 'maxmemory'.",
         "MOVED 3999 127.0.0.1:6381",
         "NOSCRIPT No matching script. Please use EVAL.",
+        "ERR max number of clients reached",
       })
   void anErrorReplyOfAServerNotReadyYetIsTransient(String reply) {
     assertThat(RedisFailures.isPermanent(new RedisCommandExecutionException(reply))).isFalse();

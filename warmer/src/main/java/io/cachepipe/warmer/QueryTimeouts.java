@@ -1,9 +1,8 @@
 package io.cachepipe.warmer;
 
+import io.cachepipe.core.concurrent.RecentEvents;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -20,11 +19,10 @@ final class QueryTimeouts {
   static final Duration WINDOW = Duration.ofMinutes(1);
 
   private final LongAdder total = new LongAdder();
-  private final Deque<Long> recent = new ArrayDeque<>();
-  private final LongSupplier nanoClock;
+  private final RecentEvents recent;
 
   QueryTimeouts(LongSupplier nanoClock) {
-    this.nanoClock = nanoClock;
+    this.recent = new RecentEvents(WINDOW, nanoClock);
   }
 
   /**
@@ -38,10 +36,7 @@ final class QueryTimeouts {
       if (t instanceof SQLException sql && QUERY_CANCELED.equals(sql.getSQLState())
           || t instanceof java.net.SocketTimeoutException) {
         total.increment();
-        synchronized (recent) {
-          recent.addLast(nanoClock.getAsLong());
-          forgetOld();
-        }
+        recent.record();
         return true;
       }
     }
@@ -55,16 +50,6 @@ final class QueryTimeouts {
 
   /** Timeouts in the last {@link #WINDOW}. */
   int lastMinute() {
-    synchronized (recent) {
-      forgetOld();
-      return recent.size();
-    }
-  }
-
-  private void forgetOld() {
-    long oldest = nanoClock.getAsLong() - WINDOW.toNanos();
-    while (!recent.isEmpty() && recent.peekFirst() - oldest < 0) {
-      recent.removeFirst();
-    }
+    return recent.count();
   }
 }
