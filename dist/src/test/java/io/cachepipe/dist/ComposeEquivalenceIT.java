@@ -11,6 +11,7 @@ import io.cachepipe.servers.ChildProcesses;
 import io.cachepipe.servers.FreePort;
 import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
+import io.cachepipe.testing.RawHttp;
 import io.cachepipe.testing.TestServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -88,6 +89,13 @@ class ComposeEquivalenceIT {
       HttpResponse<String> metrics = get(adminPort, "/metrics", token);
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("cachepipe_cdc_changes_total{table=\"public.users\"}");
+      String bearer = "Bearer " + token;
+      assertThat(RawHttp.get(adminPort, "/metrics", "cachepipe:9400", bearer))
+          .as("Prometheus scraping the service by its name")
+          .startsWith("HTTP/1.1 200");
+      assertThat(RawHttp.get(adminPort, "/metrics", "rebind.attacker.example:9400", bearer))
+          .as("a page that rebinds its own name to the published port, with the stack's token")
+          .startsWith("HTTP/1.1 403");
       assertThat(running.get(0).outputTail(200))
           .doesNotContain("does not exist", "Exception", " ERROR ");
     } finally {

@@ -8,14 +8,13 @@ import io.cachepipe.core.config.ConfigException;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.sidecar.admin.AdminHttp.Response;
+import io.cachepipe.testing.RawHttp;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,21 +158,7 @@ class AdminPortAccessIT {
   /** One request on a connection of its own, the whole answer as text. */
   private static String get(int port, String path, String host, String authorization)
       throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(5_000);
-      OutputStream out = socket.getOutputStream();
-      String request =
-          "GET "
-              + path
-              + " HTTP/1.1\r\nHost: "
-              + host
-              + "\r\n"
-              + (authorization == null ? "" : "Authorization: " + authorization + "\r\n")
-              + "Connection: close\r\n\r\n";
-      out.write(request.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
+    return RawHttp.get(port, path, host, authorization);
   }
 
   private static boolean closedByPeer(Socket socket) {
