@@ -115,9 +115,10 @@ class ContinuousAuditIT {
   }
 
   @Test
-  void isOffByDefault() {
-    assertThat(ContinuousAudit.startIfConfigured(Settings.empty(), new SimpleMeterRegistry()))
-        .isNull();
+  void isOffByDefaultEvenWithWarmKindsToAudit() {
+    Settings kinds = Settings.of(Map.of("cachepipe.warm.defaults", "example"));
+
+    assertThat(ContinuousAudit.startIfConfigured(kinds, new SimpleMeterRegistry())).isNull();
   }
 
   @Test

@@ -57,6 +57,8 @@ class RetainedWalIT {
 
   private static final long HEARTBEAT_MS = 1_000;
 
+  private static final String RETAINED_METRIC = "cachepipe_cdc_slot_retained_wal_bytes";
+
   private static FaultServers servers;
   private static FaultSuite suite;
 
@@ -93,6 +95,7 @@ class RetainedWalIT {
       long written = 0;
       long maxRetained = 0;
       long maxUnconfirmed = 0;
+      long maxMetric = 0;
       long began = System.nanoTime();
       while (written < WRITTEN) {
         // ~1 MiB of WAL into a table no tag rule and no publication names.
@@ -102,6 +105,10 @@ class RetainedWalIT {
         written = number("SELECT pg_current_wal_lsn() - '0/0'") - start;
         maxRetained = Math.max(maxRetained, slotLag("restart_lsn"));
         maxUnconfirmed = Math.max(maxUnconfirmed, slotLag("confirmed_flush_lsn"));
+        double metric = suite.sidecar.metric(RETAINED_METRIC);
+        if (!Double.isNaN(metric)) {
+          maxMetric = Math.max(maxMetric, (long) metric);
+        }
         long due = began + TimeUnit.SECONDS.toNanos(1) * written / BYTES_PER_SECOND;
         LockSupport.parkNanos(due - System.nanoTime()); // pacing, not waiting for a condition
       }
@@ -120,6 +127,7 @@ class RetainedWalIT {
       extra.put("max_retained_mib", round(maxRetained));
       extra.put("max_unconfirmed_mib", round(maxUnconfirmed));
       extra.put("retained_at_end_mib", round(retainedAtEnd));
+      extra.put("max_retained_metric_mib", round(maxMetric));
       FaultResult result =
           s.finish(
               "watched tables idle while an unwatched table writes "
@@ -137,6 +145,13 @@ class RetainedWalIT {
       assertThat(maxRetained)
           .as("WAL the slot retained (pg_current_wal_lsn - restart_lsn), at most")
           .isLessThan(LIMIT);
+      assertThat(maxMetric)
+          .as(
+              "%s seen on /metrics: it rose with the WAL the slot kept, and never above what"
+                  + " PostgreSQL said (sampled after every MiB)",
+              RETAINED_METRIC)
+          .isGreaterThanOrEqualTo(4 * MIB)
+          .isLessThanOrEqualTo(maxRetained + 2 * MIB);
       assertThat(maxUnconfirmed)
           .as("WAL written and not confirmed (pg_current_wal_lsn - confirmed_flush_lsn), at most")
           .isLessThan(UNCONFIRMED_LIMIT);
