@@ -7,6 +7,22 @@ from . import keys
 #: How often a read waiting for the watermark looks again (seconds), as the Java client.
 POLL_SECONDS = 0.0005
 
+#: The largest WAL position cachepipe accepts (2^53 - 1, as the Java side's WalPositions.MAX): the
+#: Redis scripts compare positions as Lua numbers, exact only below 2^53.
+MAX_POSITION = (1 << 53) - 1
+
+
+def parse_position(value):
+    """The WAL position ``value`` (Redis' bytes or text) holds, or -1 when it is not a decimal
+    position in range: a forged or corrupt watermark is never taken as reached."""
+    if value is None:
+        return -1
+    text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+    if not text or len(text) > 16 or not all("0" <= c <= "9" for c in text):
+        return -1
+    position = int(text)
+    return position if position <= MAX_POSITION else -1
+
 
 def write_token(connection):
     """The token of the transaction ``connection`` (a DB-API connection to PostgreSQL, such as
@@ -40,8 +56,7 @@ class WatermarkWait:
         self.stats = stats
 
     def watermark(self):
-        value = self.redis.get(keys.WATERMARK)
-        return -1 if value is None else int(value)
+        return parse_position(self.redis.get(keys.WATERMARK))
 
     def reached(self, token, max_wait):
         deadline = time.monotonic() + max_wait
