@@ -99,7 +99,7 @@ final class SlotRecovery implements AutoCloseable {
       try {
         flushed = flush.flushAll();
       } finally {
-        flush.close();
+        closeFlush();
       }
     } catch (RuntimeException e) {
       // The next start must find the slot missing again and flush then: a slot left behind would
@@ -193,8 +193,14 @@ final class SlotRecovery implements AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
+    closeFlush();
+  }
+
+  /** Closes the flush's connections once (Lettuce warns of a connection closed twice). */
+  private synchronized void closeFlush() {
     if (flush != null) {
       flush.close();
+      flush = null;
     }
   }
 }

@@ -54,6 +54,10 @@ class DemoIT {
     assertThat(lines)
         .as("the summary says which figures leave the warm-up out")
         .anyMatch(l -> l.contains("steady_latency_ms leave out its first 3.0 s"));
+    assertThat(run.log())
+        .as("no warning the user did not cause, from start to close")
+        .doesNotContain("Processing exception handler is not enabled")
+        .doesNotContain("Connection is already closed");
     assertThat(exit).isZero();
   }
 
@@ -74,7 +78,7 @@ class DemoIT {
     assertThat(run.exit()).isZero();
   }
 
-  private record Run(int exit, List<String> lines) {}
+  private record Run(int exit, List<String> lines, String log) {}
 
   /** {@code --near-cache}: the readers' hits come from memory too, and nothing is stale. */
   @Test
@@ -92,10 +96,14 @@ class DemoIT {
 
   private static Run demo(String duration, String warmup, String... more) {
     PrintStream original = System.out;
+    PrintStream originalErr = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
     int exit;
-    try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+    try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(capturedErr, true, StandardCharsets.UTF_8)) {
       System.setOut(out);
+      System.setErr(err); // the log (Logback's console appender writes to System.err as it is)
       exit =
           Main.commandLine()
               .execute(
@@ -115,9 +123,12 @@ class DemoIT {
                       .toArray(String[]::new));
     } finally {
       System.setOut(original);
+      System.setErr(originalErr);
     }
     String output = captured.toString(StandardCharsets.UTF_8);
+    String log = capturedErr.toString(StandardCharsets.UTF_8);
     original.println(output);
-    return new Run(exit, output.lines().toList());
+    originalErr.println(log);
+    return new Run(exit, output.lines().toList(), log);
   }
 }
