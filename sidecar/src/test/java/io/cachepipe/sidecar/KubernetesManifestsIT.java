@@ -80,6 +80,10 @@ class KubernetesManifestsIT {
     assertThat(sidecar.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health/ready");
     for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
       assertThat(sidecar.path(probe).at("/httpGet/port").asText()).as(probe).isEqualTo("admin");
+      // Kubernetes' default is 1 s: a full GC pause or a busy node would restart a healthy pod.
+      assertThat(sidecar.path(probe).path("timeoutSeconds").asInt(1))
+          .as("%s timeoutSeconds", probe)
+          .isGreaterThanOrEqualTo(2);
     }
     JsonNode service = byKind.get("Service");
     assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo("admin");
