@@ -25,6 +25,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +60,9 @@ class AdminPortIT {
   private static final HttpClient http = HttpClient.newHttpClient();
   private static final CompletableFuture<Throwable> failure = new CompletableFuture<>();
 
+  /** When the test's one change was about to be written. */
+  private static Instant beforeTheChange;
+
   @BeforeAll
   static void startPipelineWithAdminPort() throws Exception {
     redis = LocalRedis.start();
@@ -80,6 +85,7 @@ class AdminPortIT {
           () -> "x",
           String.class);
     }
+    beforeTheChange = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     sql("INSERT INTO users (id, name, email) VALUES (1, 'ada', 'ada@example.com')");
     await("the first change's eviction")
         .atMost(WAIT)
@@ -173,6 +179,15 @@ class AdminPortIT {
             Map.entry("redis", "PONG"),
             Map.entry("warmer", "assigned"));
     assertThat(body.get("failing")).isEmpty();
+    for (String part : List.of("cdc", "invalidator")) {
+      JsonNode progress = body.at("/parts/" + part + "/progress");
+      assertThat(Instant.parse(progress.get("last_record_at").asText()))
+          .as("%s's last record", part)
+          .isBetween(beforeTheChange, Instant.now());
+    }
+    assertThat(body.at("/parts/invalidator/progress/oldest_unevicted_ms_at_most").asLong())
+        .as("the one change captured is evicted")
+        .isZero();
   }
 
   @Test

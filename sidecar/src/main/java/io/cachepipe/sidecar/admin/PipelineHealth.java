@@ -170,7 +170,12 @@ final class PipelineHealth {
     figures.put("lag_ms", metrics.lastEvictionLagMillis());
     ChangeCapture capture = pipeline.capture();
     if (capture != null) {
-      figures.put("oldest_unevicted_ms_at_most", oldestUnevicted(capture.stats(), metrics));
+      figures.put(
+          "oldest_unevicted_ms_at_most",
+          oldestUnevicted(
+              capture.stats().lastCommitMicros(),
+              metrics.lastEvictedCommitMicros(),
+              clock.getAsLong()));
     }
     return figures;
   }
@@ -178,16 +183,15 @@ final class PipelineHealth {
   /**
    * An upper bound of the age of the oldest captured change not evicted yet: none when the newest
    * eviction is of the newest captured commit or later, else the age of the newest evicted commit
-   * (every change not evicted yet committed after it).
+   * (every change not evicted yet committed after it). Times of commits in microseconds since the
+   * epoch (0: none yet), {@code nowMillis} in milliseconds.
    */
-  private long oldestUnevicted(CaptureStats capture, InvalidatorMetrics evictions) {
-    long captured = capture.lastCommitMicros();
-    long evicted = evictions.lastEvictedCommitMicros();
-    if (captured == 0 || evicted >= captured) {
+  static long oldestUnevicted(long capturedMicros, long evictedMicros, long nowMillis) {
+    if (capturedMicros == 0 || evictedMicros >= capturedMicros) {
       return 0;
     }
-    long since = evicted == 0 ? captured : evicted;
-    return Math.max(0, clock.getAsLong() - since / 1_000);
+    long since = evictedMicros == 0 ? capturedMicros : evictedMicros;
+    return Math.max(0, nowMillis - since / 1_000);
   }
 
   private void lastRecord(Map<String, Object> figures, long millis) {
