@@ -26,6 +26,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,11 @@ class TransportSecurityIT {
   private static LocalKafka kafka;
   private static LocalPostgres postgres;
 
+  /** A role the server asks a password of (SCRAM), unlike every other, which it trusts. */
+  private static final String PASSWORD_ROLE = "cachepipe_pw";
+
+  private static final String PASSWORD_OF_THE_ROLE = "pw-secret-42";
+
   @TempDir Path dir;
 
   @BeforeAll
@@ -68,6 +74,8 @@ class TransportSecurityIT {
         String.join(
             "\n",
             "local all all trust",
+            // The one role that must give its password (PASSWORD_ROLE).
+            "hostssl all " + PASSWORD_ROLE + " 127.0.0.1/32 scram-sha-256",
             "hostssl all all 127.0.0.1/32 trust",
             "hostssl replication all 127.0.0.1/32 trust",
             "hostnossl all all 0.0.0.0/0 reject",
@@ -139,6 +147,56 @@ class TransportSecurityIT {
     assertThat(r.exit()).isEqualTo(Main.FAILED);
     assertThat(r.err().strip().lines()).hasSize(1);
     assertThat(r.err()).contains("cannot connect to").contains("SSL error: PKIX path");
+  }
+
+  /**
+   * The ways to give a tool the database password without argv: {@code --pg-password-file} and
+   * {@code PGPASSWORD}, against a server that checks it (the other tests' servers trust every local
+   * connection, so they would pass with any password).
+   */
+  @Test
+  void aPasswordFromAFileOrPgpasswordAuthenticatesAndAWrongOneIsRefused() throws Exception {
+    String url =
+        postgres.createDatabase("password_auth")
+            + "?sslmode=verify-full&sslrootcert="
+            + certificates.caCertificate();
+    Database admin =
+        new Database(
+            "password_auth",
+            postgres.host(),
+            postgres.port(),
+            postgres.user(),
+            postgres.password(),
+            url);
+    sql(admin, "CREATE ROLE " + PASSWORD_ROLE + " LOGIN PASSWORD '" + PASSWORD_OF_THE_ROLE + "'");
+    Path right = Files.writeString(dir.resolve("right"), PASSWORD_OF_THE_ROLE + "\n");
+    Path wrong = Files.writeString(dir.resolve("wrong"), "not-the-password\n");
+    String[] explain = {"db", "explain", "select 1", "--pg-url", url, "--pg-user", PASSWORD_ROLE};
+
+    SidecarProcess.Result fromFile =
+        explain(Map.of(), explain, "--pg-password-file", right.toString());
+    SidecarProcess.Result fromWrongFile =
+        explain(Map.of(), explain, "--pg-password-file", wrong.toString());
+    SidecarProcess.Result fromPgpassword =
+        explain(Map.of("PGPASSWORD", PASSWORD_OF_THE_ROLE), explain);
+    SidecarProcess.Result fromWrongPgpassword =
+        explain(Map.of("PGPASSWORD", "not-the-password"), explain);
+
+    assertThat(fromFile.exit()).as(fromFile.all()).isZero();
+    assertThat(fromPgpassword.exit()).as(fromPgpassword.all()).isZero();
+    for (SidecarProcess.Result refused : List.of(fromWrongFile, fromWrongPgpassword)) {
+      assertThat(refused.exit()).as(refused.all()).isEqualTo(1);
+      assertThat(refused.err()).contains("password authentication failed");
+      assertThat(refused.all()).doesNotContain(PASSWORD_OF_THE_ROLE, "not-the-password");
+    }
+  }
+
+  private SidecarProcess.Result explain(Map<String, String> env, String[] args, String... more)
+      throws Exception {
+    String[] all =
+        java.util.stream.Stream.concat(Arrays.stream(args), Arrays.stream(more))
+            .toArray(String[]::new);
+    return SidecarProcess.run(dir, env, Duration.ofSeconds(60), all);
   }
 
   private void runEvictsOverTls(String name, Map<String, String> kafkaTls) throws Exception {
