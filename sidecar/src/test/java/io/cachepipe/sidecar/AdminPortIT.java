@@ -188,6 +188,12 @@ class AdminPortIT {
     assertThat(body.at("/parts/invalidator/progress/oldest_unevicted_ms_at_most").asLong())
         .as("the one change captured is evicted")
         .isZero();
+    String metrics = get("/metrics").body();
+    for (String part : List.of("cdc", "invalidator", "redis", "warmer")) {
+      assertThat(value(metrics, "cachepipe_stage_up{stage=\"" + part + "\"}"))
+          .as("cachepipe_stage_up of %s", part)
+          .isEqualTo(1);
+    }
   }
 
   @Test
@@ -238,6 +244,9 @@ class AdminPortIT {
     assertThat(body.get("failing").toString()).isEqualTo("[\"redis\"]");
     assertThat(body.at("/parts/redis/state").asText()).startsWith("no answer");
     assertThat(body.at("/parts/cdc/ready").asBoolean()).isTrue();
+    String metrics = get("/metrics").body();
+    assertThat(value(metrics, "cachepipe_stage_up{stage=\"redis\"}")).isEqualTo(0);
+    assertThat(value(metrics, "cachepipe_stage_up{stage=\"cdc\"}")).isEqualTo(1);
     HeadlessChromium chromium = HeadlessChromium.findOrInstall(Path.of("target", "chromium"));
     Map<String, Map<String, String>> elements =
         HeadlessChromium.elements(chromium.dumpDom(admin.url().toString(), 2_000));
