@@ -1,12 +1,11 @@
 package io.cachepipe.demo;
 
 import io.cachepipe.core.config.Secrets;
+import io.cachepipe.core.lifecycle.OwnedResources;
 import io.cachepipe.servers.LocalKafka;
 import io.cachepipe.servers.LocalPostgres;
 import io.cachepipe.servers.LocalRedis;
 import java.io.PrintStream;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,7 +24,8 @@ public final class DemoServers implements AutoCloseable {
   final String kafkaBootstrap;
   public final String redisUri;
   public final boolean externalRedis;
-  private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+  // best effort: the JVM's shutdown hook stops any child left
+  private final OwnedResources owned = new OwnedResources(e -> {});
   private final Map<String, ProcessHandle> processes = new LinkedHashMap<>();
 
   private DemoServers(DemoOptions options, PrintStream out) {
@@ -76,18 +76,11 @@ public final class DemoServers implements AutoCloseable {
   }
 
   private <T extends AutoCloseable> T own(T server) {
-    owned.push(server);
-    return server;
+    return owned.own(server);
   }
 
   @Override
   public void close() {
-    while (!owned.isEmpty()) {
-      try {
-        owned.pop().close();
-      } catch (Exception e) {
-        // best effort: the JVM's shutdown hook stops any child left
-      }
-    }
+    owned.close();
   }
 }

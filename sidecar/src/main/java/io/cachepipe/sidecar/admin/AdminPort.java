@@ -6,6 +6,7 @@ import io.cachepipe.core.concurrent.DaemonThreads;
 import io.cachepipe.core.config.Connections;
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.kafka.KafkaClients;
+import io.cachepipe.core.lifecycle.OwnedResources;
 import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.admin.AdminHttp.Response;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -22,8 +23,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +45,8 @@ public final class AdminPort implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AdminPort.class);
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-  private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+  private final OwnedResources owned =
+      new OwnedResources(e -> LOG.debug("closing the admin port: {}", e.getMessage()));
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ScheduledExecutorService scheduler =
@@ -98,7 +98,7 @@ public final class AdminPort implements AutoCloseable {
   }
 
   private void startProbesAndMeters(Settings settings, Map<String, CacheStats> caches) {
-    owned.push(scheduler::shutdownNow);
+    owned.own(scheduler::shutdownNow);
     Connections connections = Connections.from(settings);
     if (pipeline.capture() != null) {
       slot = own(new SlotLagProbe(connections, settings.get(CdcConfig.SLOT)));
@@ -234,19 +234,12 @@ public final class AdminPort implements AutoCloseable {
   }
 
   private <T extends AutoCloseable> T own(T resource) {
-    owned.push(resource);
-    return resource;
+    return owned.own(resource);
   }
 
   @Override
   public void close() {
-    while (!owned.isEmpty()) {
-      try {
-        owned.pop().close();
-      } catch (Exception e) {
-        LOG.debug("closing the admin port: {}", e.getMessage());
-      }
-    }
+    owned.close();
     registry.close();
   }
 }
