@@ -12,6 +12,7 @@ import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.redis.CacheKeys;
 import io.cachepipe.testing.TestServers;
+import io.cachepipe.testing.TopicRecords;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -358,17 +359,13 @@ class EvictionStepIT {
   }
 
   private ConsumerRecord<byte[], byte[]> readOne(String topic) {
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(topic)) {
-      await()
-          .atMost(WAIT)
-          .until(
-              () -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                return !records.isEmpty();
-              });
-    }
-    return records.get(0);
+    return TopicRecords.readUntil(
+            TestServers.kafka().bootstrapServers(),
+            topic,
+            "a record in " + topic,
+            read -> !read.isEmpty(),
+            WAIT)
+        .get(0);
   }
 
   private static KafkaConsumer<byte[], byte[]> consumer(String topic) {

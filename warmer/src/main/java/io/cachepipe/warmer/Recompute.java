@@ -6,29 +6,27 @@ import io.cachepipe.core.warm.WarmableEntry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** One entry to recompute: its kind, key and key placeholders. */
 record Recompute(WarmableEntry entry, String key, Map<String, String> params) {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Recompute.class);
-
-  /** Distinct live keys of warmable kinds in {@code records}: a burst yields one recompute each. */
+  /**
+   * Distinct live keys of warmable kinds in {@code records}: a burst yields one recompute each. A
+   * record that is not a readable report goes to {@code unreadable} with the reason.
+   */
   static Map<String, Recompute> liveWarmableKeys(
-      List<WarmableEntry> entries, List<ConsumerRecord<String, byte[]>> records) {
+      List<WarmableEntry> entries,
+      List<ConsumerRecord<String, byte[]>> records,
+      BiConsumer<ConsumerRecord<String, byte[]>, String> unreadable) {
     Map<String, Recompute> keys = new LinkedHashMap<>();
     for (ConsumerRecord<String, byte[]> record : records) {
       EvictionReport report;
       try {
         report = EvictionReport.CONTRACT.decode(record.value());
       } catch (MalformedMessageException e) {
-        LOG.warn(
-            "skipping unreadable eviction report at {}@{}: {}",
-            record.partition(),
-            record.offset(),
-            e.getMessage());
+        unreadable.accept(record, e.getMessage());
         continue;
       }
       addLiveWarmableKeys(entries, report, keys);

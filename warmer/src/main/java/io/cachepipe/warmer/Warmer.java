@@ -73,6 +73,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
   private final ExecutorService recomputes;
   private final SingleFlight<String> flights;
   private final BatchedKinds batched;
+  private final UnreadableReports unreadable;
 
   private final EarlyStarts early = new EarlyStarts();
   private final CommittingPollLoop<String, byte[]> loop;
@@ -114,6 +115,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
         };
     this.flights = new SingleFlight<>(counted);
     this.batched = new BatchedKinds(entries, counted, new BatchRecomputer(cache, recomputer, rate));
+    this.unreadable = new UnreadableReports(kafkaClient, topics.deadLetter());
     if (entries.isEmpty()) {
       LOG.info(
           "no warm kind is configured (cachepipe.warm.<name>.*, or {}=example): nothing to warm",
@@ -167,6 +169,10 @@ public final class Warmer implements AutoCloseable, EvictionListener {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while warming", e);
     }
+    if (!unreadable.awaitAll(pollBudget)) {
+      progress.failing("sending dead letters", unreadable.lastFailure());
+      throw new RetryBatchLater(unreadable.lastFailure(), HELD_BATCH_RECHECK);
+    }
     warming = null;
     warmed = null;
     progress.progressed();
@@ -183,7 +189,8 @@ public final class Warmer implements AutoCloseable, EvictionListener {
         unstarted.add(record);
       }
     }
-    Map<String, Recompute> keys = Recompute.liveWarmableKeys(entries, unstarted);
+    Map<String, Recompute> keys =
+        Recompute.liveWarmableKeys(entries, unstarted, unreadable::deadLetter);
     LOG.debug("{} eviction reports, {} warmable live keys", records.count(), keys.size());
     batch.add(warm(keys));
     return CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new));
@@ -282,6 +289,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
         early.count(),
         recomputer.leaseWaits.sum(),
         recomputer.timeouts.total(),
+        unreadable.deadLettered(),
         cache.stats());
   }
 
@@ -304,6 +312,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
       Thread.currentThread().interrupt();
     }
     recomputer.close();
+    unreadable.close();
     cache.close();
   }
 }

@@ -20,6 +20,7 @@ import io.cachepipe.client.CacheStats;
  *     warmer instance, to finish ({@code EntryRecomputer}'s warm lease)
  * @param timedOut recomputes (a batch query counts once) cancelled by the statement timeout and
  *     skipped: their entries stay evicted
+ * @param deadLettered eviction reports it could not read, written to the dead-letter topic
  * @param cache the counters of the warmer's own cache-client (its fills accepted and rejected),
  *     which go on counting
  */
@@ -33,4 +34,5 @@ public record WarmerStats(
     long startedFromReports,
     long leaseWaits,
     long timedOut,
+    long deadLettered,
     CacheStats cache) {}

@@ -3,11 +3,7 @@ package io.cachepipe.warmer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.cachepipe.core.change.EvictionReport;
 import io.cachepipe.core.config.Settings;
-import io.cachepipe.core.config.Topics;
-import io.cachepipe.core.kafka.KafkaClients;
-import io.cachepipe.core.kafka.TopicCreator;
 import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
@@ -17,14 +13,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -118,42 +110,14 @@ class WarmQueryTimeoutIT {
 
   /** One eviction report per user, each finding its entry cached. */
   private static void report(Settings settings, String name) {
-    Topics topics = Topics.from(settings);
-    TopicCreator.ensure(KafkaClients.shared(settings), topics);
-    try (KafkaProducer<String, byte[]> producer =
-        new KafkaProducer<>(
-            KafkaClients.shared(settings), new StringSerializer(), new ByteArraySerializer())) {
-      for (int user = 1; user <= USERS; user++) {
-        EvictionReport report =
-            new EvictionReport(
-                EvictionReport.SCHEMA_VERSION,
-                "user:" + user,
-                user,
-                user,
-                System.currentTimeMillis() * 1000,
-                List.of("cp:" + name + ":" + user),
-                1,
-                false);
-        producer.send(
-            new ProducerRecord<>(
-                topics.evictions(), report.tag(), EvictionReport.CONTRACT.encode(report)));
-      }
-      producer.flush();
+    List<byte[]> reports = new ArrayList<>();
+    for (int user = 1; user <= USERS; user++) {
+      reports.add(EvictionsTopic.liveKeyReport("cp:" + name + ":" + user, user));
     }
+    EvictionsTopic.send(settings, reports);
   }
 
-  /** The offsets the warmer's group committed, summed over partitions. */
   private static long committed(Settings settings) throws Exception {
-    String group = WarmerConfig.from(settings).groupId();
-    try (Admin admin = Admin.create(KafkaClients.shared(settings))) {
-      return admin
-          .listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata()
-          .get()
-          .values()
-          .stream()
-          .mapToLong(o -> o.offset())
-          .sum();
-    }
+    return EvictionsTopic.committed(settings);
   }
 }

@@ -29,6 +29,7 @@ final class PipelineMeters implements MeterBinder {
   static final String CHANGES = "cachepipe.cdc.changes";
   static final String INVALIDATOR_CHANGES = "cachepipe.invalidator.changes";
   static final String DEAD_LETTERED = "cachepipe.dead.lettered";
+  private static final String DEAD_LETTERED_HELP = "Messages sent to the dead-letter topic";
   static final String SLOT_RETAINED_WAL = "cachepipe.cdc.slot.retained.wal";
   static final String SLOT_LOST = "cachepipe.cdc.slot.lost";
   static final String CACHE_EPOCH = "cachepipe.cdc.cache.epoch";
@@ -96,7 +97,7 @@ final class PipelineMeters implements MeterBinder {
           .register(registry);
     }
     counter(DEAD_LETTERED, stats, CaptureStats::deadLettered, "stage", "cdc")
-        .description("Messages sent to the dead-letter topic")
+        .description(DEAD_LETTERED_HELP)
         .register(registry);
     FunctionCounter.builder("cachepipe.cdc.reduced.changes", stats, CaptureStats::reduced)
         .description(
@@ -168,6 +169,7 @@ final class PipelineMeters implements MeterBinder {
         .description("Cached entries deleted by evictions (that existed)")
         .register(registry);
     counter(DEAD_LETTERED, m, InvalidatorMetrics::deadLettered, "stage", "invalidator")
+        .description(DEAD_LETTERED_HELP)
         .register(registry);
     FunctionCounter.builder(
             "cachepipe.invalidator.refused.by.redis", m, InvalidatorMetrics::refusedByRedis)
@@ -213,6 +215,9 @@ final class PipelineMeters implements MeterBinder {
     counter(WARMER_RECOMPUTES, warmer, w -> w.stats().failed(), "outcome", "failed")
         .register(registry);
     counter(WARMER_RECOMPUTES, warmer, w -> w.stats().timedOut(), "outcome", "timed_out")
+        .register(registry);
+    counter(DEAD_LETTERED, warmer, w -> w.stats().deadLettered(), "stage", "warmer")
+        .description(DEAD_LETTERED_HELP)
         .register(registry);
   }
 

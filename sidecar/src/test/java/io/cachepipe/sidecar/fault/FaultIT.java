@@ -8,11 +8,11 @@ import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.invalidator.Invalidator;
 import io.cachepipe.invalidator.InvalidatorConfig;
 import io.cachepipe.testing.LatencyProbe;
+import io.cachepipe.testing.TopicRecords;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,13 +20,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -417,27 +415,13 @@ class FaultIT {
   /** Waits for a dead letter of every bad record, matched by its original bytes. */
   private static List<ConsumerRecord<byte[], byte[]>> awaitDeadLetters(
       List<MalformedRecords.BadRecord> bad) {
-    List<ConsumerRecord<byte[], byte[]>> letters = new ArrayList<>();
-    String topic = suite.topics.deadLetter();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of("bootstrap.servers", servers.kafka.bootstrapServers()),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      await("a dead letter of each bad record")
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
-                return bad.stream().allMatch(r -> deadLetterOf(letters, r) != null);
-              });
-    }
+    List<ConsumerRecord<byte[], byte[]>> letters =
+        TopicRecords.readUntil(
+            servers.kafka.bootstrapServers(),
+            suite.topics.deadLetter(),
+            "a dead letter of each bad record",
+            read -> bad.stream().allMatch(r -> deadLetterOf(read, r) != null),
+            Duration.ofSeconds(60));
     return bad.stream().map(r -> deadLetterOf(letters, r)).toList();
   }
 
