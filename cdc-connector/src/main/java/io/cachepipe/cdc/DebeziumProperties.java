@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /** The Debezium engine's properties: what cachepipe derives, then {@code debezium.source.*}. */
@@ -30,6 +31,9 @@ final class DebeziumProperties {
   /** Parameters of the JDBC URL that the connector takes as {@code database.<parameter>}. */
   static final List<String> TLS_PARAMETERS =
       List.of("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslfactory");
+
+  /** Engines built in this process, for their JMX names (see {@link #build}). */
+  private static final AtomicInteger ENGINES = new AtomicInteger();
 
   private DebeziumProperties() {}
 
@@ -75,6 +79,12 @@ final class DebeziumProperties {
     }
 
     p.setProperty("topic.prefix", TOPIC_PREFIX);
+    // Debezium names its JMX beans after topic.prefix, which every capture shares. An engine
+    // stopped by force (Kafka unreachable) leaves its beans registered, and the next engine in the
+    // same process then waited a minute for the names (12 tries, 5 s apart) before it streamed.
+    // The slot and a count of this process's engines make each engine's names its own.
+    p.setProperty(
+        "custom.metric.tags", "slot=" + config.slotName() + ",engine=" + ENGINES.incrementAndGet());
     p.setProperty("plugin.name", "pgoutput");
     p.setProperty("slot.name", config.slotName());
     p.setProperty("publication.name", config.publicationName());

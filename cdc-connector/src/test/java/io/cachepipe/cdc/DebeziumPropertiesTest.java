@@ -38,6 +38,15 @@ class DebeziumPropertiesTest {
   }
 
   @Test
+  void eachEngineOfAProcessHasJmxNamesOfItsOwn() {
+    String first = build(Map.of()).getProperty("custom.metric.tags");
+    String second = build(Map.of()).getProperty("custom.metric.tags");
+
+    assertThat(first).startsWith("slot=shop_slot,engine=");
+    assertThat(second).startsWith("slot=shop_slot,engine=").isNotEqualTo(first);
+  }
+
+  @Test
   void heartbeatsEmitAMessageThroughTheSlotUnlessTheyAreOffOrReplaced() {
     assertThat(build(Map.of()).getProperty("heartbeat.action.query"))
         .isEqualTo("SELECT pg_logical_emit_message(false, 'cachepipe', 'heartbeat')");
