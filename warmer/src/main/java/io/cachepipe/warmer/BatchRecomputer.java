@@ -107,7 +107,7 @@ final class BatchRecomputer {
         due = fillOnce(kind, due);
       }
     } catch (SQLException | RuntimeException e) {
-      if (single.timeouts.record(e)) {
+      if (single.timeouts.record(kind.name(), e)) {
         LOG.info(
             "skipped warming {} entries of {}: their batch query timed out ({})",
             due.size(),
@@ -154,6 +154,7 @@ final class BatchRecomputer {
     try (Connection db = single.connection()) {
       values = kind.computeBatch(db, batchKeys);
     }
+    single.timeouts.answered(kind.name());
     Map<String, Map<String, String>> dropped = new LinkedHashMap<>();
     int[] filled = {0};
     entries.forEach(

@@ -156,7 +156,7 @@ final class EntryRecomputer implements AutoCloseable {
           key,
           MAX_ATTEMPTS);
     } catch (SQLException | RuntimeException e) {
-      if (timeouts.record(e)) {
+      if (timeouts.record(entry.name(), e)) {
         LOG.info("skipped warming {}: its query timed out ({})", key, e.getMessage());
         return;
       }
@@ -168,7 +168,9 @@ final class EntryRecomputer implements AutoCloseable {
   /** The entry's value now (see {@link WarmableEntry#compute}), or null if it has none. */
   private JsonNode query(WarmableEntry entry, Map<String, String> params) throws SQLException {
     try (Connection db = database.getConnection()) {
-      return entry.compute(db, params);
+      JsonNode value = entry.compute(db, params);
+      timeouts.answered(entry.name());
+      return value;
     }
   }
 

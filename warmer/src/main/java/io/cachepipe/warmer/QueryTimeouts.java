@@ -3,13 +3,18 @@ package io.cachepipe.warmer;
 import io.cachepipe.core.concurrent.RecentEvents;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
  * Warm queries cancelled by the statement timeout ({@code cachepipe.warmer.statement.timeout.ms}):
- * counted since start, and those of the last minute for the warmer's health. A recompute that timed
- * out is skipped; its entry stays evicted, which is always safe. Thread-safe.
+ * counted since start, and those of the last minute for the warmer's health, together with the
+ * kinds whose latest query timed out: once a kind's query answers in time again, its hang is over
+ * and no longer troubles health, however many timeouts the minute still holds. A recompute that
+ * timed out is skipped; its entry stays evicted, which is always safe. Thread-safe.
  */
 final class QueryTimeouts {
 
@@ -20,27 +25,41 @@ final class QueryTimeouts {
 
   private final LongAdder total = new LongAdder();
   private final RecentEvents recent;
+  private final Set<String> hanging = ConcurrentHashMap.newKeySet();
 
   QueryTimeouts(LongSupplier nanoClock) {
     this.recent = new RecentEvents(WINDOW, nanoClock);
   }
 
   /**
-   * Counts {@code failure} if it is a statement timeout (or a socket timeout of a query that hung
-   * past it).
+   * Counts {@code failure} of a query of {@code kind} if it is a statement timeout (or a socket
+   * timeout of a query that hung past it).
    *
    * @return whether it was one
    */
-  boolean record(Throwable failure) {
+  boolean record(String kind, Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql && QUERY_CANCELED.equals(sql.getSQLState())
           || t instanceof java.net.SocketTimeoutException) {
         total.increment();
         recent.record();
+        hanging.add(kind);
         return true;
       }
     }
     return false;
+  }
+
+  /** A query of {@code kind} answered in time. */
+  void answered(String kind) {
+    if (!hanging.isEmpty()) {
+      hanging.remove(kind);
+    }
+  }
+
+  /** The kinds whose latest query timed out, by name. */
+  Set<String> hangingKinds() {
+    return new TreeSet<>(hanging);
   }
 
   /** Timeouts since start. */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -61,7 +62,10 @@ public final class Warmer implements AutoCloseable, EvictionListener {
   private static final Logger LOG = LoggerFactory.getLogger(Warmer.class);
   private static final Duration HELD_BATCH_RECHECK = Duration.ofMillis(100);
 
-  /** Statement timeouts in the last minute from which {@link #trouble} reports them. */
+  /**
+   * Statement timeouts in the last minute from which {@link #trouble} reports them, while some
+   * kind's latest query timed out.
+   */
   static final int TROUBLING_TIMEOUTS = 3;
 
   private final List<WarmableEntry> entries;
@@ -259,7 +263,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
 
   /**
    * Why the warmer is held up or failing ("waiting for the warm queries of a batch for 12 s: …",
-   * "warm query timed out 5 times in the last minute"), or null when it is not.
+   * "warm queries of user_stats time out: 5 timeouts in the last minute"), or null when it is not.
    */
   public String trouble() {
     String held = progress.trouble();
@@ -267,8 +271,13 @@ public final class Warmer implements AutoCloseable, EvictionListener {
       return held;
     }
     int timeouts = recomputer.timeouts.lastMinute();
-    return timeouts >= TROUBLING_TIMEOUTS
-        ? "warm query timed out " + timeouts + " times in the last minute"
+    Set<String> hanging = recomputer.timeouts.hangingKinds();
+    return timeouts >= TROUBLING_TIMEOUTS && !hanging.isEmpty()
+        ? "warm queries of "
+            + String.join(", ", hanging)
+            + " time out: "
+            + timeouts
+            + " timeouts in the last minute"
         : null;
   }
 

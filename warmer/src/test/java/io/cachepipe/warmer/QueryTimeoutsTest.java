@@ -14,14 +14,17 @@ class QueryTimeoutsTest {
 
   @Test
   void aStatementTimeoutAndAHungSocketCountButOtherFailuresDoNot() {
-    assertThat(timeouts.record(new SQLException("canceling statement", "57014"))).isTrue();
+    assertThat(timeouts.record("user_stats", new SQLException("canceling statement", "57014")))
+        .isTrue();
     assertThat(
             timeouts.record(
+                "user_stats",
                 new SQLException(
                     "I/O error", "08006", new SocketTimeoutException("Read timed out"))))
         .isTrue();
-    assertThat(timeouts.record(new SQLException("relation does not exist", "42P01"))).isFalse();
-    assertThat(timeouts.record(new IllegalStateException("no"))).isFalse();
+    assertThat(timeouts.record("user_stats", new SQLException("relation does not exist", "42P01")))
+        .isFalse();
+    assertThat(timeouts.record("user_stats", new IllegalStateException("no"))).isFalse();
 
     assertThat(timeouts.total()).isEqualTo(2);
     assertThat(timeouts.lastMinute()).isEqualTo(2);
@@ -29,12 +32,26 @@ class QueryTimeoutsTest {
 
   @Test
   void onlyTheLastMinuteIsRecent() {
-    timeouts.record(new SQLException("canceling statement", "57014"));
+    timeouts.record("user_stats", new SQLException("canceling statement", "57014"));
     now += Duration.ofSeconds(45).toNanos();
-    timeouts.record(new SQLException("canceling statement", "57014"));
+    timeouts.record("user_stats", new SQLException("canceling statement", "57014"));
     now += Duration.ofSeconds(30).toNanos();
 
     assertThat(timeouts.lastMinute()).isEqualTo(1);
     assertThat(timeouts.total()).isEqualTo(2);
+  }
+
+  @Test
+  void aKindHangsUntilOneOfItsQueriesAnswersInTime() {
+    SQLException timeout = new SQLException("canceling statement", "57014");
+    timeouts.record("user_stats", timeout);
+    timeouts.record("user_posts", timeout);
+    timeouts.record("user_stats", new SQLException("relation does not exist", "42P01"));
+    assertThat(timeouts.hangingKinds()).containsExactly("user_posts", "user_stats");
+
+    timeouts.answered("user_stats");
+
+    assertThat(timeouts.hangingKinds()).containsExactly("user_posts");
+    assertThat(timeouts.lastMinute()).as("the minute still counts them").isEqualTo(2);
   }
 }

@@ -58,7 +58,8 @@ class WarmQueryTimeoutIT {
           .untilAsserted(() -> assertThat(warmer.stats().timedOut()).isEqualTo(USERS));
       assertThat(warmer.stats().failed()).isZero();
       assertThat(warmer.stats().warmed()).isZero();
-      assertThat(warmer.trouble()).isEqualTo("warm query timed out 6 times in the last minute");
+      assertThat(warmer.trouble())
+          .isEqualTo("warm queries of warm_hangs time out: 6 timeouts in the last minute");
       await("the batch is done and committed")
           .atMost(WAIT)
           .until(() -> committed(settings) == USERS);
