@@ -261,13 +261,22 @@ public final class SidecarProcess {
 
   /** The status code of {@code GET path} on the admin port; -1 when it does not answer. */
   public int status(String path) {
+    return answer(path).status();
+  }
+
+  /** An answer of the admin port: its status code (-1: none) and body (empty: none). */
+  public record Answer(int status, String body) {}
+
+  /** The status code and body of {@code GET path} on the admin port; -1 when it does not answer. */
+  public Answer answer(String path) {
     try {
-      return get(path).statusCode();
+      HttpResponse<String> response = get(path);
+      return new Answer(response.statusCode(), response.body());
     } catch (IOException e) {
-      return -1; // not listening yet
+      return new Answer(-1, ""); // not listening yet
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return -1;
+      return new Answer(-1, "");
     }
   }
 

@@ -358,8 +358,11 @@ class FaultIT {
       MillionKeyTag huge = new MillionKeyTag(s, 850);
       huge.register();
       LatencyProbe probe;
-      try (LatencyProbe running = huge.probe()) {
+      ReadinessSamples readiness;
+      try (LatencyProbe running = huge.probe();
+          ReadinessSamples sampling = ReadinessSamples.start(suite.sidecar)) {
         probe = running;
+        readiness = sampling;
         s.faultStarts();
         s.expectEvicted(huge.write(89_999_999L));
         s.faultEnded();
@@ -373,6 +376,7 @@ class FaultIT {
       extra.put("probe_reads", probe.count());
       extra.put("probe_p99_ms", Math.round(probe.p99Millis() * 1000) / 1000.0);
       extra.put("probe_max_ms", Math.round(probe.maxMillis() * 1000) / 1000.0);
+      extra.put("ready_samples", readiness.figures());
       FaultResult result =
           s.finish(
               "1,000,000 entries registered under one author's tag, then a post of that author"
@@ -382,6 +386,10 @@ class FaultIT {
 
       assertThat(left).as("entries registered before the eviction").isZero();
       assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
+      assertThat(readiness.failingParts())
+          .as("a long eviction in chunks is progress, not a stall: readiness stayed 200")
+          .isEmpty();
+      assertThat(readiness.count(503) + readiness.count(-1)).isZero();
       assertNothingLostNothingStale(result);
     }
   }

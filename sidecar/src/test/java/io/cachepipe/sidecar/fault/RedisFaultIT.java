@@ -45,6 +45,8 @@ class RedisFaultIT {
           " FROM posts, (SELECT pg_sleep(CASE WHEN EXISTS (SELECT 1 FROM warm_hang)"
               + " THEN 600 ELSE 0 END)) pause WHERE");
 
+  private static final String REFUSED_BY_REDIS = "cachepipe_invalidator_refused_by_redis_total";
+
   private static FaultServers servers;
   private static FaultSuite suite;
 
@@ -87,7 +89,9 @@ class RedisFaultIT {
       long pid = suite.sidecar.pid();
       String refusal = "Redis refused the eviction of tag user:" + badAuthor;
       long refusedBefore = suite.sidecar.logLinesContaining(refusal);
+      double refusedMetricBefore = suite.sidecar.metric(REFUSED_BY_REDIS);
       suite.redis.set(CacheKeys.tagRegistry("user:" + badAuthor), "a string, not a sorted set");
+      ReadinessSamples readiness = ReadinessSamples.start(suite.sidecar);
       s.faultStarts();
       s.sql(
           "INSERT INTO users (id, name, email) VALUES ("
@@ -103,12 +107,15 @@ class RedisFaultIT {
       await("the refused invalidations are dead-lettered")
           .atMost(Duration.ofSeconds(60))
           .until(() -> suite.sidecar.logLinesContaining(refusal) > refusedBefore);
+      double refusedMetric = suite.sidecar.metric(REFUSED_BY_REDIS) - refusedMetricBefore;
       suite.redis.del(CacheKeys.tagRegistry("user:" + badAuthor)); // an operator repairs it
+      readiness.close();
       s.faultEnded();
       s.awaitRecovery(RECOVERY);
 
       Map<String, Object> extra = new LinkedHashMap<>();
       extra.put("refused_invalidations", suite.sidecar.logLinesContaining(refusal) - refusedBefore);
+      extra.put("ready_samples", readiness.figures());
       FaultResult result =
           s.finish(
               "the registry of tag user:"
@@ -118,6 +125,11 @@ class RedisFaultIT {
               extra);
 
       assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
+      assertThat(refusedMetric).as(REFUSED_BY_REDIS + " counted the refusals").isPositive();
+      assertThat(readiness.failingParts())
+          .as("a refusal dead-lettered is no stall: readiness stayed 200")
+          .isEmpty();
+      assertThat(readiness.count(503) + readiness.count(-1)).isZero();
       suite.assertNothingLostNothingStale(result);
     }
   }
@@ -162,6 +174,11 @@ class RedisFaultIT {
       assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
       assertThat(fewestMembers[0]).as("the eviction step stayed in its group").isEqualTo(1);
       assertThat(readiness.count(503)).as("readiness said so while Redis was away").isPositive();
+      assertThat(readiness.failingParts())
+          .as("readiness named Redis, and the invalidator retrying it")
+          .containsKeys("redis", "invalidator");
+      assertThat(readiness.failingParts().get("invalidator"))
+          .anySatisfy(reason -> assertThat(reason).contains("retrying Redis for "));
       suite.assertNothingLostNothingStale(result);
     }
   }
@@ -202,6 +219,12 @@ class RedisFaultIT {
       assertThat(readiness.count(503))
           .as("readiness named the warmer's timed-out queries while they hung")
           .isPositive();
+      assertThat(readiness.failingParts()).containsOnlyKeys("warmer");
+      assertThat(readiness.failingParts().get("warmer"))
+          .anySatisfy(
+              reason ->
+                  assertThat(reason)
+                      .contains("warm queries of user_stats time out: # timeouts in the last"));
       assertThat(suite.sidecar.pid()).as("the sidecar did not restart").isEqualTo(pid);
       suite.assertNothingLostNothingStale(result);
     }
