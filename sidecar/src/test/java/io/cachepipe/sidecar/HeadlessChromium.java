@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * for a while, or a screenshot. Installed with apt-get when missing and this is root; a test that
  * needs it is skipped only when it is absent and cannot be installed.
  */
-final class HeadlessChromium {
+public final class HeadlessChromium {
 
   private static final Pattern TAG = Pattern.compile("<(g|svg)\\b([^>]*)>");
   private static final Pattern ATTRIBUTE = Pattern.compile("([\\w-]+)=\"([^\"]*)\"");
@@ -35,7 +35,7 @@ final class HeadlessChromium {
   }
 
   /** Chromium, installed first if needed and possible; skips the calling test otherwise. */
-  static HeadlessChromium findOrInstall(Path scratch) throws Exception {
+  public static HeadlessChromium findOrInstall(Path scratch) throws Exception {
     Optional<Path> found = find();
     if (found.isEmpty() && canInstall()) {
       run(List.of("apt-get", "update", "-q"), 300);
@@ -48,7 +48,7 @@ final class HeadlessChromium {
   }
 
   /** The page's DOM after its scripts ran for {@code budgetMillis} of virtual time. */
-  String dumpDom(String url, int budgetMillis) throws Exception {
+  public String dumpDom(String url, int budgetMillis) throws Exception {
     return chromium(url, budgetMillis, "--dump-dom");
   }
 
@@ -66,7 +66,7 @@ final class HeadlessChromium {
    * The attributes of every {@code <g>} and {@code <svg>} element of {@code dom}, by their {@code
    * data-part} (pipeline nodes that are readiness parts) or {@code id} (charts).
    */
-  static Map<String, Map<String, String>> elements(String dom) {
+  public static Map<String, Map<String, String>> elements(String dom) {
     Map<String, Map<String, String>> elements = new LinkedHashMap<>();
     Matcher tag = TAG.matcher(dom);
     while (tag.find()) {

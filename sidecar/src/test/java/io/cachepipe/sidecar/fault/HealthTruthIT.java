@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cachepipe.core.config.Settings;
+import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.json.Json;
+import io.cachepipe.core.kafka.KafkaClients;
+import io.cachepipe.sidecar.HeadlessChromium;
 import io.cachepipe.sidecar.Pipeline;
 import io.cachepipe.sidecar.SidecarConfig;
 import io.cachepipe.sidecar.admin.AdminConfig;
@@ -13,10 +16,12 @@ import io.cachepipe.sidecar.admin.AdminPort;
 import io.cachepipe.testing.PipelineTestSettings;
 import io.cachepipe.testing.PostgresFixture.Database;
 import io.cachepipe.testing.TestServers;
+import io.cachepipe.warmer.WarmerConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -24,11 +29,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -102,6 +111,57 @@ class HealthTruthIT {
     assertThat(live.statusCode()).isEqualTo(503);
     assertThat(Json.mapper().readTree(live.body()).get("dead").has("cdc")).isTrue();
     assertThat(value(get("/metrics").body(), "cachepipe_stage_up{stage=\"cdc\"}")).isEqualTo(0);
+    assertStatusPageShowsNotReady("cdc", "capture engine stopped");
+  }
+
+  /**
+   * A poll loop that dies (here the warmer's: a second consumer took its static group membership,
+   * so Kafka fences it for good) turns readiness and liveness to 503 naming the warmer and why: the
+   * consumer is still "assigned" the partitions it had, which alone would have said ready.
+   */
+  @Test
+  void aWarmerWhosePollLoopDiesTurnsReadyAndLive503NamingTheWarmerAndWhy() throws Exception {
+    Database db = TestServers.postgres().createDatabase("health_truth_warmer_it");
+    Settings settings =
+        PipelineTestSettings.of(db, "health-warmer")
+            .with(SidecarConfig.STAGES.name(), "warmer")
+            .with("kafka.consumer.group.instance.id", "warmer-1")
+            .with(AdminConfig.PORT.name(), "0")
+            .with(AdminConfig.PROBE_INTERVAL.name(), "500");
+    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
+    pipeline.awaitReady(WAIT);
+    admin = AdminPort.start(settings, pipeline, Map.of());
+    await("ready").atMost(WAIT).until(() -> get("/health/ready").statusCode() == 200);
+
+    Map<String, Object> twin = new HashMap<>(KafkaClients.shared(settings));
+    twin.put("group.id", WarmerConfig.from(settings).groupId());
+    twin.put("group.instance.id", "warmer-1");
+    try (KafkaConsumer<byte[], byte[]> impostor =
+        new KafkaConsumer<>(twin, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      impostor.subscribe(List.of(Topics.from(settings).evictions()));
+      await("the warmer's loop fenced and dead")
+          .atMost(WAIT)
+          .until(
+              () -> {
+                impostor.poll(Duration.ofMillis(200));
+                return pipeline.warmer().failure() != null;
+              });
+    }
+
+    await("readiness says the warmer is dead")
+        .atMost(WITHIN_SECONDS)
+        .until(() -> get("/health/ready").statusCode() == 503);
+    JsonNode warmer =
+        Json.mapper().readTree(get("/health/ready").body()).get("parts").get("warmer");
+    assertThat(warmer.get("reason").asText())
+        .startsWith("the warmer stopped: ")
+        .contains("the same group.instance.id");
+    HttpResponse<String> live = get("/health/live");
+    assertThat(live.statusCode()).isEqualTo(503);
+    assertThat(Json.mapper().readTree(live.body()).get("dead").has("warmer")).isTrue();
+    assertThat(value(get("/metrics").body(), "cachepipe_stage_up{stage=\"warmer\"}")).isZero();
+    assertThat(failure).as("the sidecar was told, to end the process").isDone();
+    assertStatusPageShowsNotReady("warmer", "the warmer stopped");
   }
 
   @Test
@@ -192,6 +252,7 @@ class HealthTruthIT {
             });
     assertThat(get("/health/ready").statusCode()).isEqualTo(503);
     assertThat(get("/health/live").statusCode()).as("held up, not dead").isEqualTo(200);
+    assertStatusPageShowsNotReady("invalidator", "retrying Redis");
 
     servers.redis.restart();
     await("ready again once Redis is back")
@@ -214,6 +275,20 @@ class HealthTruthIT {
     pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
     pipeline.awaitReady(WAIT);
     admin = AdminPort.start(settings, pipeline, Map.of());
+  }
+
+  /**
+   * The status page, as a browser draws it, shows {@code part} not ready (red) with a reason that
+   * contains {@code why}, as readiness does.
+   */
+  private void assertStatusPageShowsNotReady(String part, String why) throws Exception {
+    HeadlessChromium chromium = HeadlessChromium.findOrInstall(Path.of("target", "chromium"));
+    Map<String, String> node =
+        HeadlessChromium.elements(chromium.dumpDom(admin.url().toString(), 2_000)).get(part);
+    assertThat(node).as("the %s node on the status page", part).isNotNull();
+    assertThat(node.get("data-ready")).isEqualTo("false");
+    assertThat(node.get("class")).contains("bad");
+    assertThat(node.get("data-reason")).contains(why);
   }
 
   /** The value of the sample named exactly {@code series} (with its labels), or -1 if absent. */
