@@ -27,14 +27,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  * load of {@link FaultScenario} against the suite's own servers and prints a {@code FAULT-RESULT}
  * line for {@link ReliabilityReport}; each must lose nothing and leave nothing stale.
  *
- * <p>The sidecar runs with consumer poll intervals of 10 s, a warm statement timeout of 2 s, and
- * the example's {@code user_stats} warm query made to hang (pg_sleep) while the table {@code
- * warm_hang} has a row.
+ * <p>The sidecar runs with consumer poll intervals of 6 s, a warm statement timeout of 2 s, and the
+ * example's {@code user_stats} warm query made to hang (pg_sleep) while the table {@code warm_hang}
+ * has a row.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisFaultIT {
 
-  private static final Duration MAX_POLL_INTERVAL = Duration.ofSeconds(10);
+  private static final Duration MAX_POLL_INTERVAL = Duration.ofSeconds(6);
   private static final Duration OUTAGE = MAX_POLL_INTERVAL.multipliedBy(2);
   private static final Duration RECOVERY = Duration.ofSeconds(240);
 
@@ -167,7 +167,11 @@ class RedisFaultIT {
       extra.put("eviction_group_members_min", fewestMembers[0]);
       FaultResult result =
           s.finish(
-              "Redis stopped for 20 s, twice the eviction consumer's max.poll.interval.ms (10 s),"
+              "Redis stopped for "
+                  + OUTAGE.toSeconds()
+                  + " s, twice the eviction consumer's max.poll.interval.ms ("
+                  + MAX_POLL_INTERVAL.toSeconds()
+                  + " s),"
                   + " then an empty one started on the same port",
               extra);
 
@@ -211,8 +215,12 @@ class RedisFaultIT {
       extra.put("warm_queries_timed_out", timedOut);
       FaultResult result =
           s.finish(
-              "every warm query sleeps 10 minutes (pg_sleep) for 20 s under load; the warmer's"
-                  + " statement timeout is 2 s and its max.poll.interval.ms 10 s",
+              "every warm query sleeps 10 minutes (pg_sleep) for "
+                  + OUTAGE.toSeconds()
+                  + " s under load; the warmer's statement timeout is 2 s and its"
+                  + " max.poll.interval.ms "
+                  + MAX_POLL_INTERVAL.toSeconds()
+                  + " s",
               extra);
 
       assertThat(timedOut).as("warm queries cancelled by the statement timeout").isPositive();
