@@ -57,6 +57,23 @@ final class QueryTimeouts {
     }
   }
 
+  /**
+   * Why warm queries trouble the warmer's health ("warm queries of user_stats time out: 5 timeouts
+   * in the last minute"): while the latest query of some kind timed out and the last minute holds
+   * at least {@code troubling} timeouts; else null.
+   */
+  String trouble(int troubling) {
+    int timeouts = lastMinute();
+    Set<String> kinds = hangingKinds();
+    return timeouts >= troubling && !kinds.isEmpty()
+        ? "warm queries of "
+            + String.join(", ", kinds)
+            + " time out: "
+            + timeouts
+            + " timeouts in the last minute"
+        : null;
+  }
+
   /** The kinds whose latest query timed out, by name. */
   Set<String> hangingKinds() {
     return new TreeSet<>(hanging);

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -270,15 +269,7 @@ public final class Warmer implements AutoCloseable, EvictionListener {
     if (held != null) {
       return held;
     }
-    int timeouts = recomputer.timeouts.lastMinute();
-    Set<String> hanging = recomputer.timeouts.hangingKinds();
-    return timeouts >= TROUBLING_TIMEOUTS && !hanging.isEmpty()
-        ? "warm queries of "
-            + String.join(", ", hanging)
-            + " time out: "
-            + timeouts
-            + " timeouts in the last minute"
-        : null;
+    return recomputer.timeouts.trouble(TROUBLING_TIMEOUTS);
   }
 
   /** When the warmer last finished warming a batch (or started). */

@@ -53,5 +53,12 @@ class QueryTimeoutsTest {
 
     assertThat(timeouts.hangingKinds()).containsExactly("user_posts");
     assertThat(timeouts.lastMinute()).as("the minute still counts them").isEqualTo(2);
+    assertThat(timeouts.trouble(2))
+        .isEqualTo("warm queries of user_posts time out: 2 timeouts in the last minute");
+    assertThat(timeouts.trouble(3)).as("fewer timeouts than troubling").isNull();
+
+    timeouts.answered("user_posts");
+
+    assertThat(timeouts.trouble(1)).as("no kind hangs").isNull();
   }
 }
