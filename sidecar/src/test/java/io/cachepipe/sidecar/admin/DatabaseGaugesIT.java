@@ -1,6 +1,7 @@
 package io.cachepipe.sidecar.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.cachepipe.core.config.Settings;
 import io.cachepipe.testing.PostgresFixture.Database;
@@ -47,7 +48,9 @@ class DatabaseGaugesIT {
             .tag("check", "buffer cache hit ratio")
             .gauge()
             .value();
-    assertThat(hitRatio).isBetween(0.0, 1.0);
+    assertThat(hitRatio)
+        .as("hits / (hits + reads) of pg_stat_database, read again just after")
+        .isCloseTo(hitRatioNow(db), within(0.05));
     assertThat(
             registry
                 .get("cachepipe.db.check.limit")
@@ -83,6 +86,20 @@ class DatabaseGaugesIT {
         .as("no query used the stats index yet")
         .isEqualTo(1.0);
     assertThat(registry.get("cachepipe.db.probe.failures").gauge().value()).isZero();
+  }
+
+  private static double hitRatioNow(Database db) throws Exception {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT blks_hit::float8 / NULLIF(blks_hit + blks_read, 0) FROM pg_stat_database"
+                    + " WHERE datname = current_database()")) {
+      assertThat(rs.next()).isTrue();
+      double ratio = rs.getDouble(1);
+      assertThat(rs.wasNull()).as("blocks counted in this database").isFalse();
+      return ratio;
+    }
   }
 
   private static double meanOfTheSleep(Database db) throws Exception {
