@@ -11,6 +11,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.DeadLetters;
 import io.cachepipe.core.redis.CacheKeys;
+import io.cachepipe.testing.GroupOffsets;
 import io.cachepipe.testing.TestServers;
 import io.cachepipe.testing.TopicRecords;
 import io.lettuce.core.RedisClient;
@@ -272,14 +273,7 @@ class EvictionStepIT {
 
   private long committedOffsets(Admin admin) throws Exception {
     String group = Invalidator.evictionGroup(InvalidatorConfig.from(settings));
-    return admin
-        .listConsumerGroupOffsets(group)
-        .partitionsToOffsetAndMetadata()
-        .get()
-        .values()
-        .stream()
-        .mapToLong(o -> o.offset())
-        .sum();
+    return GroupOffsets.committedSum(admin, group);
   }
 
   @Test
@@ -296,17 +290,7 @@ class EvictionStepIT {
         Admin.create(Map.of("bootstrap.servers", TestServers.kafka().bootstrapServers()))) {
       await("the eviction step commits what it applied")
           .atMost(WAIT)
-          .until(
-              () ->
-                  admin
-                          .listConsumerGroupOffsets(group)
-                          .partitionsToOffsetAndMetadata()
-                          .get()
-                          .values()
-                          .stream()
-                          .mapToLong(o -> o.offset())
-                          .sum()
-                      == 1);
+          .until(() -> GroupOffsets.committedSum(admin, group) == 1);
     }
   }
 

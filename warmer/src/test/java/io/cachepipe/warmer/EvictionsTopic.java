@@ -5,6 +5,7 @@ import io.cachepipe.core.config.Settings;
 import io.cachepipe.core.config.Topics;
 import io.cachepipe.core.kafka.KafkaClients;
 import io.cachepipe.core.kafka.TopicCreator;
+import io.cachepipe.testing.GroupOffsets;
 import java.util.List;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -51,14 +52,7 @@ final class EvictionsTopic {
   static long committed(Settings settings) throws Exception {
     String group = WarmerConfig.from(settings).groupId();
     try (Admin admin = Admin.create(KafkaClients.shared(settings))) {
-      return admin
-          .listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata()
-          .get()
-          .values()
-          .stream()
-          .mapToLong(o -> o.offset())
-          .sum();
+      return GroupOffsets.committedSum(admin, group);
     }
   }
 }

@@ -89,28 +89,30 @@ class DatabaseGaugesIT {
   }
 
   private static double hitRatioNow(Database db) throws Exception {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-        Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT blks_hit::float8 / NULLIF(blks_hit + blks_read, 0) FROM pg_stat_database"
-                    + " WHERE datname = current_database()")) {
-      assertThat(rs.next()).isTrue();
-      double ratio = rs.getDouble(1);
-      assertThat(rs.wasNull()).as("blocks counted in this database").isFalse();
-      return ratio;
-    }
+    return valueOf(
+        db,
+        "buffer hits / (hits + reads) of this database",
+        "SELECT blks_hit::float8 / NULLIF(blks_hit + blks_read, 0) FROM pg_stat_database"
+            + " WHERE datname = current_database()");
   }
 
   private static double meanOfTheSleep(Database db) throws Exception {
+    return valueOf(
+        db,
+        "pg_sleep in pg_stat_statements",
+        "SELECT mean_exec_time FROM pg_stat_statements WHERE query LIKE 'SELECT pg_sleep%'"
+            + " AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())");
+  }
+
+  /** The one value {@code sql} answers in {@code db}, which must be there and not null. */
+  private static double valueOf(Database db, String what, String sql) throws Exception {
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
         Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT mean_exec_time FROM pg_stat_statements WHERE query LIKE 'SELECT pg_sleep%'"
-                    + " AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
-      assertThat(rs.next()).as("pg_sleep in pg_stat_statements").isTrue();
-      return rs.getDouble(1);
+        ResultSet rs = st.executeQuery(sql)) {
+      assertThat(rs.next()).as(what).isTrue();
+      double value = rs.getDouble(1);
+      assertThat(rs.wasNull()).as(what).isFalse();
+      return value;
     }
   }
 

@@ -79,9 +79,7 @@ class HealthTruthIT {
             .with("debezium.source.errors.max.retries", "0")
             .with(AdminConfig.PORT.name(), "0")
             .with(AdminConfig.PROBE_INTERVAL.name(), "500");
-    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
-    pipeline.awaitReady(WAIT);
-    admin = AdminPort.start(settings, pipeline, Map.of());
+    startPipeline(settings);
     assertThat(get("/health/ready").statusCode()).isEqualTo(200);
     assertThat(get("/health/live").statusCode()).isEqualTo(200);
     assertThat(value(get("/metrics").body(), "cachepipe_stage_up{stage=\"cdc\"}")).isEqualTo(1);
@@ -128,9 +126,7 @@ class HealthTruthIT {
             .with("kafka.consumer.group.instance.id", "warmer-1")
             .with(AdminConfig.PORT.name(), "0")
             .with(AdminConfig.PROBE_INTERVAL.name(), "500");
-    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
-    pipeline.awaitReady(WAIT);
-    admin = AdminPort.start(settings, pipeline, Map.of());
+    startPipeline(settings);
     await("ready").atMost(WAIT).until(() -> get("/health/ready").statusCode() == 200);
 
     Map<String, Object> twin = new HashMap<>(KafkaClients.shared(settings));
@@ -272,9 +268,7 @@ class HealthTruthIT {
     c.put("cachepipe.audit.interval.ms", "0");
     c.putAll(own);
     Settings settings = Settings.of(c);
-    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
-    pipeline.awaitReady(WAIT);
-    admin = AdminPort.start(settings, pipeline, Map.of());
+    startPipeline(settings);
   }
 
   /**
@@ -289,6 +283,13 @@ class HealthTruthIT {
     assertThat(node.get("data-ready")).isEqualTo("false");
     assertThat(node.get("class")).contains("bad");
     assertThat(node.get("data-reason")).contains(why);
+  }
+
+  /** Starts a pipeline of {@code settings}, waits until it is ready, and opens its admin port. */
+  private void startPipeline(Settings settings) throws Exception {
+    pipeline = Pipeline.start(settings, SidecarConfig.validate(settings), failure::complete);
+    pipeline.awaitReady(WAIT);
+    admin = AdminPort.start(settings, pipeline, Map.of());
   }
 
   /** The value of the sample named exactly {@code series} (with its labels), or -1 if absent. */
